@@ -1,0 +1,1 @@
+"""Built-in providers, registered as ordinary plugins."""

@@ -1,0 +1,163 @@
+"""Engine: settings -> chosen providers -> sessions.
+
+    async with Engine() as engine:                      # embedded defaults: SQLite, bank, in-process jobs
+        session = await engine.start({"role": "backend", "level": "mid"})
+        question = session.current_question
+        ...
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+from typing import Any, Self
+
+import pluggy
+
+from .errors import ConfigurationError
+from .jobs.base import EVALUATE_ANSWER, Jobs
+from .jobs.inprocess import InProcessJobs
+from .models import InterviewSpec
+from .plugins import ProviderRegistry, build_plugin_manager, parse_allow_list
+from .providers import FAMILIES, Evaluator, QuestionSource, aclose_provider
+from .session import Session, SessionContext, evaluate_answer, finalize, parse_spec
+from .settings import Settings, load_settings
+from .store.base import JobRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Owns the store, the providers and the job runner; starts and resumes sessions.
+
+    Providers come from settings by name; pass instances (``evaluator=...``) to use your own objects.
+    Use as ``async with Engine(...) as engine``. With ``run_jobs=False`` the engine enqueues jobs but
+    runs none (an arq worker process runs them).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        plugin_manager: pluggy.PluginManager | None = None,
+        store: Store | None = None,
+        question_source: QuestionSource | None = None,
+        evaluator: Evaluator | None = None,
+        jobs: Jobs | None = None,
+        run_jobs: bool = True,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.plugins = plugin_manager or build_plugin_manager(
+            parse_allow_list(self.settings.plugins),
+            modules=sorted(parse_allow_list(self.settings.plugin_modules) or ()),
+            from_env=False,
+        )
+        self.providers = ProviderRegistry(self.plugins)
+        self._given = {"store": store, "question_source": question_source, "evaluator": evaluator, "jobs": jobs}
+        self._run_jobs = run_jobs
+        self._stack: AsyncExitStack | None = None
+        self._ctx: SessionContext | None = None
+
+    # lifecycle
+
+    async def __aenter__(self) -> Self:
+        stack = AsyncExitStack()
+        try:
+            await self._open(stack)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._stack is not None:
+            stack, self._stack, self._ctx = self._stack, None, None
+            await stack.aclose()
+
+    async def _open(self, stack: AsyncExitStack) -> None:
+        s = self.settings
+        store = self._given["store"] or self.providers.create(
+            "store", s.store, {"url": s.database_url, **s.store_options}
+        )
+        await store.open()
+        stack.push_async_callback(store.aclose)
+        question_source = self._given["question_source"] or self._create("question_source", s.question_source,
+                                                                         s.question_source_options)
+        stack.push_async_callback(aclose_provider, question_source)
+        evaluator = self._given["evaluator"]
+        if evaluator is None and s.evaluator is not None:
+            evaluator = self._create("evaluator", s.evaluator, s.evaluator_options)
+        if evaluator is not None:
+            stack.push_async_callback(aclose_provider, evaluator)
+        jobs = self._given["jobs"] or self._make_jobs(store)
+        evaluator_name = s.evaluator or (type(evaluator).__name__ if evaluator else None)
+        self._ctx = SessionContext(
+            store=store,
+            plugins=self.plugins,
+            question_source=question_source,
+            question_source_name=s.question_source if self._given["question_source"] is None
+            else type(question_source).__name__,
+            evaluator=evaluator,
+            evaluator_name=evaluator_name,
+            jobs=jobs,
+            evaluation_timeout_s=s.evaluation_timeout_s,
+            follow_up_timeout_s=s.follow_up_timeout_s,
+        )
+        if self._run_jobs:
+            await jobs.start()
+            stack.push_async_callback(jobs.aclose)
+
+    def _create(self, family: str, name: str, options: dict[str, Any]) -> Any:
+        provider = self.providers.create(family, name, options)
+        protocol = FAMILIES[family]
+        if not isinstance(provider, protocol):
+            raise ConfigurationError(f"{family} {name!r} does not implement {protocol.__name__}")
+        return provider
+
+    def _make_jobs(self, store: Store) -> Jobs:
+        if self.settings.jobs == "arq":
+            from .jobs.arq import ArqJobs
+
+            return ArqJobs(store, self.settings.redis_url)
+        return InProcessJobs(store, self.run_job, concurrency=self.settings.job_concurrency,
+                             max_attempts=self.settings.job_max_attempts)
+
+    @property
+    def context(self) -> SessionContext:
+        if self._ctx is None:
+            raise RuntimeError("the engine is not open; use `async with Engine(...) as engine`")
+        return self._ctx
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def jobs(self) -> Jobs:
+        return self.context.jobs
+
+    # sessions
+
+    async def start(self, spec: InterviewSpec | dict[str, Any], *, tenant: str | None = None) -> Session:
+        """Plan and store a new interview; the returned session's current question is the first one."""
+        return await Session.start(self.context, parse_spec(spec), tenant=tenant or self.settings.tenant)
+
+    async def resume(self, interview_id: str) -> Session:
+        """Load an interview from the store, e.g. after a restart. Raises InterviewNotFound."""
+        session = await Session.load(self.context, interview_id)
+        if session.finished:
+            await finalize(self.context, interview_id)
+        return session
+
+    # jobs
+
+    async def run_job(self, job: JobRecord) -> None:
+        """Run one job from the outbox and mark it done. Safe to call twice for the same job."""
+        ctx = self.context
+        if job.name != EVALUATE_ANSWER:
+            raise ConfigurationError(f"unknown job {job.name!r}")
+        if ctx.evaluator is None:
+            raise ConfigurationError("an evaluation job arrived but no evaluator is configured")
+        await evaluate_answer(ctx, job.payload["answer_id"], ctx.evaluator, ctx.evaluator_name or "evaluator")
+        await ctx.store.finish_job(job.key)

@@ -1,0 +1,80 @@
+"""Typed exceptions. Every error a user can cause has its own class and a one-line message."""
+
+from __future__ import annotations
+
+
+class InterviewEngineError(Exception):
+    """Base class of every error the SDK raises on purpose."""
+
+
+class ConfigurationError(InterviewEngineError):
+    """Settings are invalid or name something that does not exist."""
+
+
+class UnknownPlugin(ConfigurationError):
+    """`INTERVIEW_ENGINE_PLUGINS` names a plugin that is not installed."""
+
+
+class UnknownProvider(ConfigurationError):
+    """Settings name a provider that no loaded plugin registers."""
+
+    def __init__(self, family: str, name: str, available: list[str]) -> None:
+        choices = ", ".join(sorted(available)) or "none"
+        super().__init__(f"no {family} named {name!r} is registered (available: {choices})")
+        self.family, self.name, self.available = family, name, available
+
+
+class ProviderError(InterviewEngineError):
+    """A provider could not be created or failed in a way the engine reports."""
+
+
+class ModelNotFound(ProviderError):
+    """A model file or package could not be located."""
+
+
+class InvalidSpec(InterviewEngineError):
+    """An interview spec failed validation."""
+
+
+class InvalidAnswer(InterviewEngineError):
+    """An answer was rejected before anything was stored (empty, too long, not valid text)."""
+
+
+class SessionError(InterviewEngineError):
+    """Base class of session state-machine errors."""
+
+
+class IllegalTransition(SessionError):
+    """The operation is not allowed in the session's current state (e.g. answering after finish)."""
+
+
+class WrongQuestion(SessionError):
+    """An answer names a question other than the one currently asked."""
+
+
+class AnswerAlreadyRecorded(SessionError):
+    """The question already has an answer; answers are never overwritten."""
+
+
+class InterviewNotFound(SessionError):
+    """No interview with that id exists in the store."""
+
+
+class ReportNotReady(SessionError):
+    """The report was requested before the interview finished and its evaluations settled."""
+
+
+class EvaluationFailed(ProviderError):
+    """An evaluator gave up on an answer; the reason is recorded on the evaluation."""
+
+
+class TranscriptionError(ProviderError):
+    """A transcriber could not turn audio into text (bad audio, auth failure, vendor down)."""
+
+
+class InvalidAudio(TranscriptionError):
+    """Bytes handed to the audio pipeline are not audio in the declared format."""
+
+
+class InvalidFrame(ProviderError):
+    """A video frame handed to an emotion analyzer is not a usable image."""

@@ -1,0 +1,6 @@
+"""Background jobs: the Jobs protocol, an in-process runner (default) and an arq runner (Redis)."""
+
+from .base import JobHandler, Jobs, evaluation_job
+from .inprocess import InProcessJobs
+
+__all__ = ["InProcessJobs", "JobHandler", "Jobs", "evaluation_job"]

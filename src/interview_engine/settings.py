@@ -1,0 +1,96 @@
+"""Settings: which provider fills each role, where data lives, how jobs run.
+
+Precedence, highest first: keyword arguments, ``INTERVIEW_ENGINE_*`` environment variables, a TOML
+file (``--config``, ``INTERVIEW_ENGINE_CONFIG`` or ``./interview-engine.toml``), defaults. Provider
+options are JSON objects in the environment, e.g.
+``INTERVIEW_ENGINE_EVALUATOR_OPTIONS='{"model_path": "/models/solar.gguf"}'``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigurationError
+
+CONFIG_ENV = "INTERVIEW_ENGINE_CONFIG"
+DEFAULT_CONFIG_FILE = "interview-engine.toml"
+
+
+class Settings(BaseSettings):
+    """Engine settings. Provider names refer to what plugins register (`interview-engine plugins`)."""
+
+    model_config = SettingsConfigDict(env_prefix="INTERVIEW_ENGINE_", extra="forbid", frozen=True)
+
+    question_source: str = "bank"
+    question_source_options: dict[str, Any] = Field(default_factory=dict)
+    evaluator: str | None = None
+    """None: answers are recorded but not scored, and reports say so."""
+    evaluator_options: dict[str, Any] = Field(default_factory=dict)
+    transcriber: str | None = None
+    transcriber_options: dict[str, Any] = Field(default_factory=dict)
+    emotion_analyzer: str | None = None
+    emotion_analyzer_options: dict[str, Any] = Field(default_factory=dict)
+    store: str = "sql"
+    database_url: str = "sqlite+aiosqlite:///interview-engine.db"
+    store_options: dict[str, Any] = Field(default_factory=dict)
+    jobs: Literal["inprocess", "arq"] = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    job_concurrency: int = Field(default=2, ge=1, le=64)
+    job_max_attempts: int = Field(default=3, ge=1, le=20)
+    evaluation_timeout_s: float = Field(default=600.0, gt=0)
+    follow_up_timeout_s: float = Field(default=60.0, gt=0)
+    tenant: str = Field(default="default", min_length=1, max_length=64)
+    plugins: str | None = None
+    """Allow-list of entry-point plugins to load, comma-separated (INTERVIEW_ENGINE_PLUGINS)."""
+    plugin_modules: str = ""
+    """Extra plugin modules to load by import path, comma-separated (INTERVIEW_ENGINE_PLUGIN_MODULES)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        if settings_cls.model_config.get("toml_file"):
+            sources += (TomlConfigSettingsSource(settings_cls),)
+        return sources
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from overrides, the environment and a TOML file; a bad value is a ConfigurationError."""
+    path = config_file or os.environ.get(CONFIG_ENV)
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = DEFAULT_CONFIG_FILE
+    settings_cls: type[Settings] = Settings
+    if path is not None:
+        if not Path(path).is_file():
+            raise ConfigurationError(f"config file {str(path)!r} does not exist")
+        settings_cls = type(
+            "FileSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}}
+        )
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid settings: {_one_line(exc)}") from exc
+    except ValueError as exc:  # a TOML syntax error or a non-JSON *_OPTIONS variable
+        raise ConfigurationError(f"invalid settings: {exc}") from exc
+
+
+def _one_line(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+    )

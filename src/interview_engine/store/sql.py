@@ -1,0 +1,301 @@
+"""The SQL store on SQLAlchemy 2 async: SQLite (aiosqlite) by default, Postgres (asyncpg) the same way."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from ..errors import AnswerAlreadyRecorded, ConfigurationError, InterviewNotFound
+from ..models import Answer, EmotionSample, Evaluation, Interview, Question, Report, utcnow
+from . import tables as t
+from .base import JobRecord
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DEFAULT_URL = "sqlite+aiosqlite:///interview-engine.db"
+
+
+def run_migrations(sync_connection: Connection, revision: str = "head") -> None:
+    """Upgrade the schema on an open connection to ``revision`` with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = sync_connection
+    command.upgrade(config, revision)
+
+
+class SQLStore:
+    """A Store on any SQLAlchemy async URL. SQLite runs in WAL mode behind one connection, so writes
+    from concurrent tasks queue instead of failing with "database is locked"."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, auto_migrate: bool = True, echo: bool = False) -> None:
+        try:
+            self.url = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigurationError(f"invalid database URL {url!r}: {exc}") from exc
+        self.auto_migrate = auto_migrate
+        self._echo = echo
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("SQLStore is not open; call `await store.open()` first")
+        return self._engine
+
+    async def open(self) -> None:
+        if self._engine is not None:
+            return
+        kwargs: dict[str, Any] = {"echo": self._echo}
+        if self.is_sqlite:
+            memory = self.url.database in (None, "", ":memory:")
+            kwargs.update(poolclass=StaticPool) if memory else kwargs.update(pool_size=1, max_overflow=0)
+            kwargs["connect_args"] = {"check_same_thread": False}
+        try:
+            engine = create_async_engine(self.url, **kwargs)
+        except (ArgumentError, ModuleNotFoundError) as exc:
+            raise ConfigurationError(f"cannot use database URL {self.url!r}: {exc}") from exc
+        if self.is_sqlite:
+            sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        self._engine = engine
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except (DBAPIError, OSError) as exc:
+            await self.aclose()
+            raise ConfigurationError(f"cannot connect to {self.url!r}: {exc}") from exc
+        if self.auto_migrate:
+            await self.migrate()
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision``."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(run_migrations, revision)
+
+    async def aclose(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    # interviews and questions
+
+    async def create_interview(self, interview: Interview, questions: list[Question]) -> None:
+        async with self.engine.begin() as conn:
+            await _insert_ignore(
+                conn, t.tenants, {"id": interview.tenant_id, "name": interview.tenant_id, "created_at": utcnow()}
+            )
+            await conn.execute(
+                t.interviews.insert(),
+                {
+                    "id": interview.id,
+                    "tenant_id": interview.tenant_id,
+                    "spec": interview.spec.model_dump(mode="json"),
+                    "state": interview.state,
+                    "created_at": interview.created_at,
+                    "finished_at": interview.finished_at,
+                },
+            )
+            if questions:
+                await conn.execute(t.questions.insert(), [_question_row(q) for q in questions])
+
+    async def get_interview(self, interview_id: str) -> Interview:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(t.interviews).where(t.interviews.c.id == interview_id))).first()
+        if row is None:
+            raise InterviewNotFound(f"no interview with id {interview_id!r}")
+        return _interview(row._mapping)
+
+    async def finish_interview(self, interview_id: str, finished_at: datetime) -> Interview:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                t.interviews.update()
+                .where(t.interviews.c.id == interview_id, t.interviews.c.state != "finished")
+                .values(state="finished", finished_at=finished_at)
+            )
+        return await self.get_interview(interview_id)
+
+    async def add_question(self, question: Question) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(t.questions.insert(), _question_row(question))
+
+    async def list_questions(self, interview_id: str) -> list[Question]:
+        query = (
+            sa.select(t.questions)
+            .where(t.questions.c.interview_id == interview_id)
+            .order_by(t.questions.c.ordinal, t.questions.c.depth)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [Question.model_validate(dict(r)) for r in rows]
+
+    # answers and evaluations
+
+    async def record_answer(self, answer: Answer, job: JobRecord | None) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(t.answers.insert(), _answer_row(answer))
+                if job is None:
+                    return
+                await conn.execute(
+                    t.evaluations.insert(),
+                    _evaluation_row(
+                        Evaluation(
+                            answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id
+                        )
+                    ),
+                )
+                await _insert_ignore(conn, t.jobs, _job_row(job))
+        except IntegrityError as exc:
+            if await self._question_answered(answer.question_id):
+                raise AnswerAlreadyRecorded(f"question {answer.question_id} already has an answer") from exc
+            raise
+
+    async def _question_answered(self, question_id: str) -> bool:
+        async with self.engine.connect() as conn:
+            query = sa.select(t.answers.c.id).where(t.answers.c.question_id == question_id)
+            return (await conn.execute(query)).first() is not None
+
+    async def get_answer(self, answer_id: str) -> Answer:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(t.answers).where(t.answers.c.id == answer_id))).mappings().first()
+        if row is None:
+            raise KeyError(f"no answer with id {answer_id!r}")
+        return Answer.model_validate(dict(row))
+
+    async def list_answers(self, interview_id: str) -> list[Answer]:
+        query = sa.select(t.answers).where(t.answers.c.interview_id == interview_id).order_by(t.answers.c.created_at)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [Answer.model_validate(dict(r)) for r in rows]
+
+    async def settle_evaluation(self, evaluation: Evaluation) -> bool:
+        if evaluation.status == "pending":
+            raise ValueError("settle_evaluation takes a done or failed evaluation")
+        row = _evaluation_row(evaluation)
+        del row["answer_id"]
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.evaluations.update()
+                .where(t.evaluations.c.answer_id == evaluation.answer_id, t.evaluations.c.status == "pending")
+                .values(**row)
+            )
+        return bool(result.rowcount)
+
+    async def get_evaluation(self, answer_id: str) -> Evaluation | None:
+        query = sa.select(t.evaluations).where(t.evaluations.c.answer_id == answer_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return Evaluation.model_validate(dict(row)) if row else None
+
+    async def list_evaluations(self, interview_id: str) -> list[Evaluation]:
+        query = sa.select(t.evaluations).where(t.evaluations.c.interview_id == interview_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [Evaluation.model_validate(dict(r)) for r in rows]
+
+    # reports and emotions
+
+    async def save_report(self, report: Report) -> bool:
+        async with self.engine.begin() as conn:
+            return await _insert_ignore(
+                conn,
+                t.reports,
+                {"interview_id": report.interview_id, "body": report.model_dump(mode="json"),
+                 "created_at": report.generated_at},
+            )
+
+    async def get_report(self, interview_id: str) -> Report | None:
+        query = sa.select(t.reports.c.body).where(t.reports.c.interview_id == interview_id)
+        async with self.engine.connect() as conn:
+            body = (await conn.execute(query)).scalar()
+        return Report.model_validate(body) if body is not None else None
+
+    async def add_emotion_samples(self, samples: list[EmotionSample]) -> None:
+        if not samples:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(t.emotion_samples.insert(), [s.model_dump(mode="json") for s in samples])
+
+    async def list_emotion_samples(self, interview_id: str) -> list[EmotionSample]:
+        query = (
+            sa.select(t.emotion_samples)
+            .where(t.emotion_samples.c.interview_id == interview_id)
+            .order_by(t.emotion_samples.c.t, t.emotion_samples.c.id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [EmotionSample.model_validate({k: v for k, v in r.items() if k != "id"}) for r in rows]
+
+    # job outbox
+
+    async def pending_jobs(self) -> list[JobRecord]:
+        query = sa.select(t.jobs).where(t.jobs.c.status == "queued").order_by(t.jobs.c.created_at)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [JobRecord.model_validate(dict(r)) for r in rows]
+
+    async def finish_job(self, key: str, *, error: str | None = None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                t.jobs.update()
+                .where(t.jobs.c.key == key)
+                .values(status="failed" if error else "done", last_error=error, attempts=t.jobs.c.attempts + 1)
+            )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes; fsync at checkpoint
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")  # other processes (a CLI, a worker) wait, not fail
+    cursor.close()
+
+
+async def _insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless its primary key exists; True when inserted."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    if conn.dialect.name not in ("postgresql", "sqlite"):
+        raise ConfigurationError(f"the SQL store supports SQLite and Postgres, not {conn.dialect.name}")
+    result = await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def _interview(row: Any) -> Interview:
+    return Interview.model_validate(dict(row))
+
+
+def _question_row(q: Question) -> dict[str, Any]:
+    return q.model_dump()
+
+
+def _answer_row(a: Answer) -> dict[str, Any]:
+    row = a.model_dump()
+    row["segments"] = [s.model_dump(mode="json") for s in a.segments]
+    return row
+
+
+def _evaluation_row(e: Evaluation) -> dict[str, Any]:
+    row = e.model_dump()
+    row["scores"] = [s.model_dump(mode="json") for s in e.scores]
+    return row
+
+
+def _job_row(job: JobRecord) -> dict[str, Any]:
+    return job.model_dump(mode="python")

@@ -1,0 +1,68 @@
+"""Shared fixtures: the anyio backend and the real Postgres and Redis servers.
+
+With INTERVIEW_ENGINE_REQUIRE_SERVICES=1 (set by the README's test command and CI) a missing server
+fails the tests that need it; otherwise they are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get("INTERVIEW_ENGINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("INTERVIEW_ENGINE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("INTERVIEW_ENGINE_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(what: str, exc: BaseException) -> None:
+    message = f"{what} is not reachable ({exc})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + "; INTERVIEW_ENGINE_REQUIRE_SERVICES=1 makes this a failure", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _pg_execute(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty Postgres database for one test, as a SQLAlchemy asyncpg URL; dropped afterwards."""
+    name = f"ie_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_pg_execute(POSTGRES_ADMIN_URL, f'CREATE DATABASE "{name}"'))
+    except (OSError, ImportError) as exc:
+        service_missing("Postgres at " + POSTGRES_ADMIN_URL, exc)
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    asyncio.run(_pg_execute(POSTGRES_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis database, flushed before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        service_missing("Redis at " + REDIS_URL, exc)
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
