@@ -1,0 +1,118 @@
+"""Spoken answers through the streaming path: pipeline -> pocketsphinx -> key words, vocabulary, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+import anyio.lowlevel
+import numpy as np
+import pytest
+from interview_engine_pocketsphinx import PocketsphinxTranscriber
+from interview_engine_pocketsphinx.lexicon import guess, pronounce, words_of
+
+from interview_engine.errors import TranscriptionError
+from interview_engine.media.audio import PcmFormat
+from interview_engine.media.audio_pipeline import AnswerEnded, AudioPipeline
+from interview_engine.media.endpoint import EndpointConfig
+from interview_engine.models import TranscriptEvent, TranscriptionOptions
+from interview_engine.plugins import ProviderRegistry, build_plugin_manager
+
+pytestmark = pytest.mark.anyio
+
+
+def as_48k_stereo(pcm16k: bytes, silence_s: float) -> bytes:
+    """Upsample to 48 kHz stereo (as a browser sends it), with quiet noise after the speech."""
+    x = np.frombuffer(pcm16k, "<i2").astype(np.float64)
+    x = np.interp(np.arange(len(x) * 3) / 3, np.arange(len(x)), x)
+    tail = np.random.default_rng(0).normal(0, 30, int(48000 * silence_s))
+    mono = np.concatenate([np.zeros(4800), x, tail])
+    return np.repeat(mono[:, None], 2, axis=1).astype("<i2").tobytes()
+
+
+async def live(data: bytes, chunk: int = 3840) -> AsyncIterator[bytes]:
+    """20 ms chunks of 48 kHz stereo, as fast as the pipeline takes them."""
+    for at in range(0, len(data), chunk):
+        yield data[at:at + chunk]
+        await anyio.lowlevel.checkpoint()
+
+
+async def test_spoken_answer_through_the_pipeline(
+    transcriber: PocketsphinxTranscriber, spoken_answer: bytes
+) -> None:
+    options = TranscriptionOptions(language="en", vocabulary=["Postgres"])
+    pipeline = AudioPipeline(transcriber, options, input_format=PcmFormat(48000, channels=2),
+                             endpoint=EndpointConfig(silence_s=1.2))
+    with anyio.fail_after(60):
+        async with pipeline.listen(live(as_48k_stereo(spoken_answer, silence_s=4.0))) as events:
+            seen = [e async for e in events]
+    interims = [e for e in seen if isinstance(e, TranscriptEvent) and e.kind == "interim"]
+    ended = seen[-1]
+    assert isinstance(ended, AnswerEnded) and ended.reason == "silence"
+    assert interims, "partial hypotheses arrive while the candidate speaks"
+    words = ended.text.lower().split()
+    for word in ("python", "database", "postgres"):
+        assert word in words, ended.text
+    assert "Postgres" in ended.text, "vocabulary terms keep the spelling the interview gave"
+    speech_s = len(spoken_answer) / 32000 + 0.1
+    assert ended.duration_s == pytest.approx(speech_s, abs=0.3)
+    assert ended.segments and ended.segments[-1].end <= ended.duration_s + 0.5
+    assert pipeline.stats.dropped_chunks == 0
+
+
+async def test_vocabulary_teaches_words_the_dictionary_lacks(
+    transcriber: PocketsphinxTranscriber, spoken_answer: bytes
+) -> None:
+    plain = await transcriber.transcribe(spoken_answer, TranscriptionOptions())
+    tuned = await transcriber.transcribe(spoken_answer, TranscriptionOptions(vocabulary=["Postgres"]))
+    assert "postgres" not in plain.text.lower()
+    assert "Postgres" in tuned.text
+
+
+async def test_korean_is_refused_with_a_pointer_to_deepgram(transcriber: PocketsphinxTranscriber) -> None:
+    with pytest.raises(TranscriptionError, match=r"English only.*deepgram"):
+        await transcriber.transcribe(bytes(3200), TranscriptionOptions(language="ko"))
+
+
+async def test_no_threads_or_tasks_left_after_close(say: Callable[[str], bytes]) -> None:
+    tasks, threads = len(asyncio.all_tasks()), threading.active_count()
+    provider = PocketsphinxTranscriber(workers=2)
+    pcm = say("hello world")
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(provider.transcribe, pcm, TranscriptionOptions())
+    with anyio.move_on_after(0.05):
+        async for _ in provider.stream(live(pcm, 640), TranscriptionOptions()):
+            pass
+    await provider.aclose()
+    assert len(asyncio.all_tasks()) == tasks
+    assert threading.active_count() == threads
+    with pytest.raises(TranscriptionError, match="closed"):
+        await provider.transcribe(pcm, TranscriptionOptions())
+
+
+def test_registered_by_entry_point_and_lazy() -> None:
+    registry = ProviderRegistry(build_plugin_manager(allow=["pocketsphinx"]))
+    assert registry.get("transcriber", "pocketsphinx").plugin == "pocketsphinx"
+    code = ("import sys; from interview_engine.plugins import ProviderRegistry, build_plugin_manager; "
+            "r = ProviderRegistry(build_plugin_manager(allow=['pocketsphinx'])); "
+            "assert 'pocketsphinx' not in sys.modules, 'imported at discovery'; "
+            "t = r.create('transcriber', 'pocketsphinx', {'workers': 1}); "
+            "assert 'pocketsphinx' in sys.modules; print(type(t).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "PocketsphinxTranscriber"
+
+
+def test_pronunciations_for_unknown_terms() -> None:
+    lexicon = {"post": "P OW S T", "gres": "G R EH S", "data": "D EY T AH", "dog": "D AO G"}
+    assert guess("postgres", lexicon.get) == "P OW S T G R EH S"
+    assert guess("postgresql", lexicon.get) == "P OW S T G R EH S K Y UW EH L"
+    assert guess("x9", lexicon.get) is None
+    assert pronounce("kubernetes", lexicon.get) == "K UW B ER N EH T IY Z"
+    assert pronounce("dog", lexicon.get, {"dog": "D AA G"}) == "D AA G"
+    assert words_of("Spring Boot, Node.js") == ["spring", "boot", "node", "js"]
