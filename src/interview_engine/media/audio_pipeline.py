@@ -157,7 +157,7 @@ class AudioPipeline:
                     yield receive
                 tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise _sole(group) from None
+            raise sole_error(group) from None
 
 
 class _Run:
@@ -213,8 +213,9 @@ class _Run:
                            dropped_s=stats.dropped_s)
 
 
-def _sole(group: BaseExceptionGroup[Any]) -> BaseException:
-    """The one real error inside a task group's exception group (the group itself if there are more)."""
+def sole_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The one error inside a task group's exception group (the group itself if there are more), so a
+    caller sees ``InvalidAudio`` rather than an ``ExceptionGroup`` wrapping it."""
     leaves: list[BaseException] = []
 
     def walk(exc: BaseException) -> None:
