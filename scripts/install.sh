@@ -26,8 +26,8 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 # Packages that must be installed without their declared dependencies (e.g. fer, whose own
 # requirements pull TensorFlow and CUDA torch), listed one per line in plugins/*/requirements-nodeps.txt.
 targets=(-e ".[test]")
-for plugin in plugins/*/; do
-  [ -f "$plugin/pyproject.toml" ] && targets+=(-e "${plugin%/}[test]")
+for plugin in plugins/*/ examples/*/; do
+  if [ -f "$plugin/pyproject.toml" ]; then targets+=(-e "${plugin%/}[test]"); fi
 done
 # torch is pinned to the CPU build first, so no later requirement pulls a CUDA build.
 if ls plugins/*/requirements-first.txt >/dev/null 2>&1; then

@@ -18,7 +18,7 @@ from .errors import ConfigurationError
 from .jobs.base import EVALUATE_ANSWER, Jobs
 from .jobs.inprocess import InProcessJobs
 from .models import InterviewSpec
-from .plugins import ProviderRegistry, build_plugin_manager, parse_allow_list
+from .plugins import ProviderRegistry, plugin_manager_for
 from .providers import FAMILIES, Evaluator, QuestionSource, aclose_provider
 from .session import Session, SessionContext, evaluate_answer, finalize, parse_spec
 from .settings import Settings, load_settings
@@ -47,11 +47,7 @@ class Engine:
         run_jobs: bool = True,
     ) -> None:
         self.settings = settings or load_settings()
-        self.plugins = plugin_manager or build_plugin_manager(
-            parse_allow_list(self.settings.plugins),
-            modules=sorted(parse_allow_list(self.settings.plugin_modules) or ()),
-            from_env=False,
-        )
+        self.plugins = plugin_manager or plugin_manager_for(self.settings)
         self.providers = ProviderRegistry(self.plugins)
         self._given = {"store": store, "question_source": question_source, "evaluator": evaluator, "jobs": jobs}
         self._run_jobs = run_jobs
@@ -72,8 +68,11 @@ class Engine:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._stack is not None:
-            stack, self._stack, self._ctx = self._stack, None, None
-            await stack.aclose()
+            stack, self._stack = self._stack, None
+            try:
+                await stack.aclose()
+            finally:
+                self._ctx = None
 
     async def _open(self, stack: AsyncExitStack) -> None:
         s = self.settings

@@ -19,6 +19,7 @@ from . import hookspecs
 from .errors import ConfigurationError, UnknownPlugin, UnknownProvider
 from .hookspecs import PROJECT, PROVIDER_HOOKS
 from .providers import ProviderFactory
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,12 @@ def build_plugin_manager(
             raise ConfigurationError(f"plugin {name!r} ({ep.value}) failed to import: {exc}") from exc
         pm.register(plugin, name=name)
     return pm
+
+
+def plugin_manager_for(settings: Settings) -> pluggy.PluginManager:
+    """The PluginManager that ``settings.plugins`` and ``settings.plugin_modules`` describe."""
+    modules = [m.strip() for m in settings.plugin_modules.split(",") if m.strip()]
+    return build_plugin_manager(parse_allow_list(settings.plugins), modules=modules, from_env=False)
 
 
 class ProviderRegistry:

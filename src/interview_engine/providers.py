@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InvalidFrame
-
 from .models import (
     EmotionReading,
     EvaluationRequest,

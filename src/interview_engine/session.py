@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from itertools import zip_longest
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 import anyio

@@ -24,13 +24,16 @@ class InProcessJobs:
 
     def __init__(
         self, store: Store, handler: JobHandler, *, concurrency: int = 2, max_attempts: int = 3,
-        retry_delay: float = 0.5,
+        retry_delay: float = 0.5, shutdown_grace: float = 5.0,
     ) -> None:
         self._store = store
         self._handler = handler
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
+        self._shutdown_grace = shutdown_grace
+        self._running = 0
+        self._running_done = anyio.Event()
         self._send, self._receive = anyio.create_memory_object_stream[JobRecord](math.inf)
         self._keys: set[str] = set()
         self._idle = anyio.Event()
@@ -64,15 +67,27 @@ class InProcessJobs:
             await self._idle.wait()
 
     async def aclose(self) -> None:
-        if self._stack is not None:
-            stack, self._stack = self._stack, None
-            await stack.aclose()
+        """Stop taking jobs, give running ones ``shutdown_grace`` seconds, then cancel them. Jobs not
+        finished stay queued in the store for the next start."""
+        if self._stack is None:
+            return
+        stack, self._stack = self._stack, None
+        self._send.close()
+        if self._running:
+            with anyio.move_on_after(self._shutdown_grace):
+                await self._running_done.wait()
+        await stack.aclose()
 
     async def _worker(self) -> None:
         async for job in self._receive:
+            self._running += 1
+            self._running_done = anyio.Event() if self._running_done.is_set() else self._running_done
             try:
                 await self._run(job)
             finally:
+                self._running -= 1
+                if not self._running:
+                    self._running_done.set()
                 self._keys.discard(job.key)
                 if not self._keys:
                     self._idle.set()
@@ -85,7 +100,13 @@ class InProcessJobs:
             except Exception as exc:
                 if attempt == self._max_attempts:
                     log.exception("job %s failed after %d attempts", job.key, attempt)
-                    await self._store.finish_job(job.key, error=f"{type(exc).__name__}: {exc}")
+                    await self._give_up(job, exc)
                     return
                 log.warning("job %s attempt %d failed (%s); retrying", job.key, attempt, exc)
                 await anyio.sleep(self._retry_delay * 2 ** (attempt - 1))
+
+    async def _give_up(self, job: JobRecord, exc: Exception) -> None:
+        try:
+            await self._store.finish_job(job.key, error=f"{type(exc).__name__}: {exc}")
+        except Exception:  # the store itself is down: the job stays queued for the next start
+            log.exception("could not mark job %s failed", job.key)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
@@ -20,6 +23,21 @@ from . import tables as t
 from .base import JobRecord
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def shielded(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Run a store operation shielded from cancellation: a started transaction always completes or
+    rolls back on its own terms, so a cancelled caller never leaves a connection half-used."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with anyio.CancelScope(shield=True):
+            return await method(*args, **kwargs)
+
+    return wrapper
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite+aiosqlite:///interview-engine.db"
@@ -95,6 +113,7 @@ class SQLStore:
 
     # interviews and questions
 
+    @shielded
     async def create_interview(self, interview: Interview, questions: list[Question]) -> None:
         async with self.engine.begin() as conn:
             await _insert_ignore(
@@ -114,6 +133,7 @@ class SQLStore:
             if questions:
                 await conn.execute(t.questions.insert(), [_question_row(q) for q in questions])
 
+    @shielded
     async def get_interview(self, interview_id: str) -> Interview:
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(t.interviews).where(t.interviews.c.id == interview_id))).first()
@@ -121,6 +141,7 @@ class SQLStore:
             raise InterviewNotFound(f"no interview with id {interview_id!r}")
         return _interview(row._mapping)
 
+    @shielded
     async def finish_interview(self, interview_id: str, finished_at: datetime) -> Interview:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -130,10 +151,12 @@ class SQLStore:
             )
         return await self.get_interview(interview_id)
 
+    @shielded
     async def add_question(self, question: Question) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(t.questions.insert(), _question_row(question))
 
+    @shielded
     async def list_questions(self, interview_id: str) -> list[Question]:
         query = (
             sa.select(t.questions)
@@ -146,6 +169,7 @@ class SQLStore:
 
     # answers and evaluations
 
+    @shielded
     async def record_answer(self, answer: Answer, job: JobRecord | None) -> None:
         try:
             async with self.engine.begin() as conn:
@@ -171,6 +195,7 @@ class SQLStore:
             query = sa.select(t.answers.c.id).where(t.answers.c.question_id == question_id)
             return (await conn.execute(query)).first() is not None
 
+    @shielded
     async def get_answer(self, answer_id: str) -> Answer:
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(t.answers).where(t.answers.c.id == answer_id))).mappings().first()
@@ -178,12 +203,14 @@ class SQLStore:
             raise KeyError(f"no answer with id {answer_id!r}")
         return Answer.model_validate(dict(row))
 
+    @shielded
     async def list_answers(self, interview_id: str) -> list[Answer]:
         query = sa.select(t.answers).where(t.answers.c.interview_id == interview_id).order_by(t.answers.c.created_at)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [Answer.model_validate(dict(r)) for r in rows]
 
+    @shielded
     async def settle_evaluation(self, evaluation: Evaluation) -> bool:
         if evaluation.status == "pending":
             raise ValueError("settle_evaluation takes a done or failed evaluation")
@@ -197,12 +224,14 @@ class SQLStore:
             )
         return bool(result.rowcount)
 
+    @shielded
     async def get_evaluation(self, answer_id: str) -> Evaluation | None:
         query = sa.select(t.evaluations).where(t.evaluations.c.answer_id == answer_id)
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return Evaluation.model_validate(dict(row)) if row else None
 
+    @shielded
     async def list_evaluations(self, interview_id: str) -> list[Evaluation]:
         query = sa.select(t.evaluations).where(t.evaluations.c.interview_id == interview_id)
         async with self.engine.connect() as conn:
@@ -211,6 +240,7 @@ class SQLStore:
 
     # reports and emotions
 
+    @shielded
     async def save_report(self, report: Report) -> bool:
         async with self.engine.begin() as conn:
             return await _insert_ignore(
@@ -220,18 +250,21 @@ class SQLStore:
                  "created_at": report.generated_at},
             )
 
+    @shielded
     async def get_report(self, interview_id: str) -> Report | None:
         query = sa.select(t.reports.c.body).where(t.reports.c.interview_id == interview_id)
         async with self.engine.connect() as conn:
             body = (await conn.execute(query)).scalar()
         return Report.model_validate(body) if body is not None else None
 
+    @shielded
     async def add_emotion_samples(self, samples: list[EmotionSample]) -> None:
         if not samples:
             return
         async with self.engine.begin() as conn:
             await conn.execute(t.emotion_samples.insert(), [s.model_dump(mode="json") for s in samples])
 
+    @shielded
     async def list_emotion_samples(self, interview_id: str) -> list[EmotionSample]:
         query = (
             sa.select(t.emotion_samples)
@@ -244,12 +277,14 @@ class SQLStore:
 
     # job outbox
 
+    @shielded
     async def pending_jobs(self) -> list[JobRecord]:
         query = sa.select(t.jobs).where(t.jobs.c.status == "queued").order_by(t.jobs.c.created_at)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [JobRecord.model_validate(dict(r)) for r in rows]
 
+    @shielded
     async def finish_job(self, key: str, *, error: str | None = None) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(

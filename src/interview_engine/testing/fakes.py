@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 
-
 import anyio
 
 from ..errors import EvaluationFailed, InvalidAudio
@@ -38,14 +37,14 @@ class FakeQuestionSource:
     def __init__(self, *, delay: float = 0.0) -> None:
         self.delay = delay
         self._questions: deque[QuestionDraft] = deque()
-        self._follow_ups: deque[QuestionDraft | None | BaseException] = deque()
+        self._follow_ups: deque[QuestionDraft | BaseException | None] = deque()
         self.plan_requests: list[QuestionPlanRequest] = []
         self.follow_up_requests: list[FollowUpRequest] = []
 
     def enqueue_questions(self, *texts: str, competency: str | None = None) -> None:
         self._questions.extend(QuestionDraft(text=t, competency=competency) for t in texts)
 
-    def enqueue_follow_up(self, text: str | None | BaseException) -> None:
+    def enqueue_follow_up(self, text: str | BaseException | None) -> None:
         """Queue the next follow-up decision: a question text, None to move on, or an error to raise."""
         item = QuestionDraft(text=text) if isinstance(text, str) else text
         self._follow_ups.append(item)
@@ -122,7 +121,9 @@ class FakeTranscriber:
     def enqueue(self, *texts: str) -> None:
         self._texts.extend(texts)
 
-    async def stream(self, audio: AsyncIterable[bytes], options: TranscriptionOptions) -> AsyncIterator[TranscriptEvent]:
+    async def stream(
+        self, audio: AsyncIterable[bytes], options: TranscriptionOptions
+    ) -> AsyncIterator[TranscriptEvent]:
         total = 0
         async for chunk in audio:
             if len(chunk) % 2:

@@ -1,0 +1,1 @@
+"""Worked example plugin for interview-engine (see docs/plugins.md)."""

@@ -1,0 +1,75 @@
+"""Fixtures for core tests: an engine on a fresh SQLite file with scriptable fake providers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interview_engine import Engine, Settings, hookimpl
+from interview_engine.testing import FakeEvaluator, FakeQuestionSource
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}", follow_up_timeout_s=5,
+                    plugins="")  # built-ins only: installed plugins are tested on their own
+
+
+@pytest.fixture
+def source() -> FakeQuestionSource:
+    return FakeQuestionSource()
+
+
+@pytest.fixture
+def evaluator() -> FakeEvaluator:
+    return FakeEvaluator()
+
+
+class HookRecorder:
+    """A plugin that records every lifecycle hook call as (hook name, arguments)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def named(self, hook: str) -> list[dict[str, Any]]:
+        return [kwargs for name, kwargs in self.calls if name == hook]
+
+    @hookimpl
+    def on_session_started(self, interview: Any, questions: Any) -> None:
+        self.calls.append(("on_session_started", {"interview": interview, "questions": questions}))
+
+    @hookimpl
+    def after_question_asked(self, interview: Any, question: Any) -> None:
+        self.calls.append(("after_question_asked", {"interview": interview, "question": question}))
+
+    @hookimpl
+    async def after_answer_recorded(self, interview: Any, question: Any, answer: Any) -> None:
+        self.calls.append(("after_answer_recorded", {"question": question, "answer": answer}))
+
+    @hookimpl
+    def after_answer_evaluated(self, interview: Any, answer: Any, evaluation: Any) -> Any:
+        async def record() -> None:  # a sync hook returning an awaitable is awaited too
+            self.calls.append(("after_answer_evaluated", {"answer": answer, "evaluation": evaluation}))
+
+        return record()
+
+    @hookimpl
+    def on_session_finished(self, interview: Any, report: Any) -> None:
+        self.calls.append(("on_session_finished", {"interview": interview, "report": report}))
+
+
+@pytest.fixture
+def hooks() -> HookRecorder:
+    return HookRecorder()
+
+
+@pytest.fixture
+async def engine(
+    settings: Settings, source: FakeQuestionSource, evaluator: FakeEvaluator, hooks: HookRecorder
+) -> AsyncIterator[Engine]:
+    async with Engine(settings, question_source=source, evaluator=evaluator) as engine:
+        engine.plugins.register(hooks, name="recorder")
+        yield engine

@@ -1,0 +1,165 @@
+"""Plugin loading: entry points, the allow-list, provider registration (one test per register hook),
+and clear errors for unknown or conflicting names."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interview_engine import (
+    ConfigurationError,
+    Engine,
+    Settings,
+    TranscriptionOptions,
+    UnknownPlugin,
+    UnknownProvider,
+    hookimpl,
+)
+from interview_engine.plugins import ProviderRegistry, build_plugin_manager, describe_plugins
+from interview_engine.providers import EmotionAnalyzer, Transcriber
+from interview_engine.store.sql import SQLStore
+from interview_engine.testing import FakeQuestionSource
+
+TESTING_PLUGIN = "interview_engine.testing.plugin"
+
+
+def _module(name: str, **hooks: Any) -> str:
+    """Install a throwaway plugin module importable as ``name``."""
+    module = types.ModuleType(name)
+    for hook_name, fn in hooks.items():
+        setattr(module, hook_name, hookimpl(fn))
+    sys.modules[name] = module
+    return name
+
+
+def _settings(tmp_path: Path, **kw: Any) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", **{"plugins": "", **kw})
+
+
+@pytest.mark.anyio
+async def test_hook_register_question_sources(tmp_path: Path) -> None:
+    class Scripted(FakeQuestionSource):
+        def __init__(self, prefix: str) -> None:
+            super().__init__()
+            self.enqueue_questions(f"{prefix} one?", f"{prefix} two?")
+
+    name = _module("qs_plugin", register_question_sources=lambda register: register("scripted", Scripted))
+    settings = _settings(tmp_path, plugin_modules=name, question_source="scripted",
+                         question_source_options={"prefix": "Custom"})
+    async with Engine(settings) as engine:
+        session = await engine.start({"role": "backend", "question_count": 2})
+    assert [q.text for q in session.questions] == ["Custom one?", "Custom two?"]
+
+
+@pytest.mark.anyio
+async def test_hook_register_evaluators(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed example plugin, loaded through its entry point, scores and archives reports."""
+    monkeypatch.setenv("KEYWORDS_REPORT_DIR", str(tmp_path))
+    settings = _settings(tmp_path, plugins="keywords", evaluator="keywords")
+    async with Engine(settings) as engine:
+        session = await engine.start({"role": "backend", "question_count": 1,
+                                      "custom_questions": ["How do database indexes speed up queries?"]})
+        question = session.current_question
+        assert question is not None
+        await session.answer(question.id, "A database index is a sorted structure. It lets queries skip rows "
+                                          "instead of scanning the whole table, at some cost to writes.")
+        await session.finish()
+        report = await session.report(timeout=10)
+    evaluation = report.questions[0].evaluation
+    assert evaluation is not None and evaluation.status == "done" and evaluation.evaluator == "keywords"
+    assert evaluation.scores[0].score == 50  # "database" and "queries" (the answer says index, not indexes)
+    archived = json.loads((tmp_path / f"{session.id}.json").read_text())
+    assert archived["overall_score"] == report.overall_score
+
+
+def test_hook_register_transcribers() -> None:
+    registry = ProviderRegistry(build_plugin_manager([], modules=[TESTING_PLUGIN]))
+    transcriber = registry.create("transcriber", "fake")
+    assert isinstance(transcriber, Transcriber)
+    assert registry.get("transcriber", "fake").plugin == TESTING_PLUGIN
+    assert TranscriptionOptions().sample_rate == 16000
+
+
+def test_hook_register_emotion_analyzers() -> None:
+    registry = ProviderRegistry(build_plugin_manager([], modules=[TESTING_PLUGIN]))
+    assert isinstance(registry.create("emotion_analyzer", "fake"), EmotionAnalyzer)
+
+
+@pytest.mark.anyio
+async def test_hook_register_stores(tmp_path: Path) -> None:
+    opened: list[str] = []
+
+    class AuditedStore(SQLStore):
+        async def open(self) -> None:
+            opened.append(str(self.url))
+            await super().open()
+
+    name = _module("store_plugin", register_stores=lambda register: register("audited", AuditedStore))
+    settings = _settings(tmp_path, plugin_modules=name, store="audited")
+    async with Engine(settings) as engine:
+        await engine.start({"role": "backend", "question_count": 1})
+        assert isinstance(engine.store, AuditedStore)
+    assert opened == [settings.database_url]
+    assert ProviderRegistry(build_plugin_manager([])).names("store") == ["sql"]
+
+
+def test_allow_list_selects_entry_point_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEW_ENGINE_PLUGINS", "keywords")
+    names = [name for name, _ in build_plugin_manager().list_name_plugin()]
+    assert "keywords" in names and all(n == "keywords" or n.startswith("interview_engine.") for n in names)
+    monkeypatch.setenv("INTERVIEW_ENGINE_PLUGINS", "")
+    assert all(n.startswith("interview_engine.") for n, _ in build_plugin_manager().list_name_plugin())
+
+
+def test_allow_list_naming_a_missing_plugin_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEW_ENGINE_PLUGINS", "keywords,not-installed")
+    with pytest.raises(UnknownPlugin, match="not-installed"):
+        build_plugin_manager()
+
+
+def test_unimportable_plugin_module_fails() -> None:
+    with pytest.raises(UnknownPlugin, match="no_such_module"):
+        build_plugin_manager([], modules=["no_such_module"])
+
+
+def test_unknown_provider_lists_the_choices() -> None:
+    registry = ProviderRegistry(build_plugin_manager([], modules=[TESTING_PLUGIN]))
+    with pytest.raises(UnknownProvider, match=r"no evaluator named 'gpt9' is registered \(available: fake\)"):
+        registry.create("evaluator", "gpt9")
+
+
+def test_conflicting_names_fail_naming_both_plugins() -> None:
+    a = _module("conflict_a", register_evaluators=lambda register: register("same", object))
+    b = _module("conflict_b", register_evaluators=lambda register: register("same", object))
+    with pytest.raises(ConfigurationError, match=r"conflict_a.*conflict_b|conflict_b.*conflict_a"):
+        ProviderRegistry(build_plugin_manager([], modules=[a, b]))
+
+
+@pytest.mark.anyio
+async def test_provider_must_implement_its_protocol(tmp_path: Path) -> None:
+    name = _module("bad_provider", register_evaluators=lambda register: register("bad", object))
+    with pytest.raises(ConfigurationError, match="does not implement Evaluator"):
+        async with Engine(_settings(tmp_path, plugin_modules=name, evaluator="bad")):
+            pass
+
+
+@pytest.mark.anyio
+async def test_bad_provider_options(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, plugin_modules=TESTING_PLUGIN, evaluator="fake",
+                         evaluator_options={"temperature": 3})
+    with pytest.raises(ConfigurationError, match="bad options for evaluator 'fake'"):
+        async with Engine(settings):
+            pass
+
+
+def test_describe_lists_versions_providers_and_hooks() -> None:
+    infos = {i.name: i for i in describe_plugins(build_plugin_manager(["keywords"]))}
+    assert infos["keywords"].version == "0.1.0" and not infos["keywords"].builtin
+    assert infos["keywords"].providers == {"evaluator": ["keywords"]}
+    assert "on_session_finished" in infos["keywords"].hooks
+    assert infos["interview_engine.builtin.question_bank"].providers == {"question_source": ["bank"]}
