@@ -13,7 +13,7 @@ import pytest
 from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
 
-from interview_engine.errors import ConfigurationError, TranscriptionError
+from interview_engine.errors import ConfigurationError, InvalidAudio, TranscriptionError
 from interview_engine.models import TranscriptEvent, TranscriptionOptions
 from interview_engine.plugins import ProviderRegistry, build_plugin_manager
 
@@ -114,6 +114,13 @@ async def test_gives_up_after_repeated_drops(server: FakeDeepgram, chunks: Any) 
     with pytest.raises(TranscriptionError, match="lost the Deepgram connection 3 times"):
         await run(transcriber, chunks(server.speech(SCRIPT)))
     await transcriber.aclose()
+
+
+async def test_undecodable_audio_is_not_retried(server: FakeDeepgram, chunks: Any) -> None:
+    server.drop_connection_after(3200, 1008, "DATA-0000: The payload cannot be decoded as audio.")
+    with pytest.raises(InvalidAudio, match="could not decode the audio: DATA-0000"):
+        await run(make(server), chunks(bytes(6400)))
+    assert len(server.connections) == 1
 
 
 async def test_invalid_key_is_a_clear_error(server: FakeDeepgram, chunks: Any) -> None:

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ class Connection:
     finalizes: int = 0
     closed_by_client: bool = False
     words: list[str] = field(default_factory=list)
+    final_sent_at: list[float] = field(default_factory=list)
+    """``time.perf_counter()`` when each final result left the server (for latency measurements)."""
 
 
 class _Recognizer:
@@ -183,7 +186,7 @@ class FakeDeepgram:
         self.connections: list[Connection] = []
         self.rejected = 0
         self.uploads: list[dict[str, list[str]]] = []
-        self._drop_after: list[int] = []
+        self._drop_after: list[tuple[int, int | None, str]] = []
         self._ws: Any = None
         self._http: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
@@ -209,9 +212,10 @@ class FakeDeepgram:
         index = round((hz - BASE_HZ) / STEP_HZ)
         return self.vocabulary[index] if 0 <= index < len(self.vocabulary) else None
 
-    def drop_connection_after(self, n_bytes: int) -> None:
-        """Abort the next live connection's socket once it has received ``n_bytes`` of audio."""
-        self._drop_after.append(n_bytes)
+    def drop_connection_after(self, n_bytes: int, close_code: int | None = None, reason: str = "") -> None:
+        """Abort the next live connection's socket once it has received ``n_bytes`` of audio, or close
+        it with ``close_code`` (Deepgram closes with 1008 when the audio cannot be decoded)."""
+        self._drop_after.append((n_bytes, close_code, reason))
 
     # lifecycle
 
@@ -254,7 +258,7 @@ class FakeDeepgram:
         params = parse_qs(urlsplit(ws.request.path).query)
         conn = Connection(params)
         self.connections.append(conn)
-        drop_at = self._drop_after.pop(0) if self._drop_after else None
+        drop_at, close_code, reason = self._drop_after.pop(0) if self._drop_after else (None, None, "")
         rec = _Recognizer(self, params)
         try:
             while True:
@@ -269,7 +273,10 @@ class FakeDeepgram:
                         await self._send(ws, conn, out)
                     if drop_at is not None and conn.audio_bytes >= drop_at:
                         log.info("fake deepgram: dropping the socket after %d bytes", conn.audio_bytes)
-                        ws.transport.abort()
+                        if close_code is None:
+                            ws.transport.abort()
+                        else:
+                            await ws.close(close_code, reason)
                         return
                     continue
                 kind = json.loads(message).get("type")
@@ -289,9 +296,10 @@ class FakeDeepgram:
             return
 
     async def _send(self, ws: Any, conn: Connection, message: dict[str, Any]) -> None:
+        await ws.send(json.dumps(message))
         if message.get("type") == "Results" and message["is_final"]:
             conn.words += [w["word"] for w in message["channel"]["alternatives"][0]["words"]]
-        await ws.send(json.dumps(message))
+            conn.final_sent_at.append(time.perf_counter())
 
     # pre-recorded
 

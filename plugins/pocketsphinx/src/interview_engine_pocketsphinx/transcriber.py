@@ -142,7 +142,8 @@ class PocketsphinxTranscriber:
     ) -> AsyncIterator[TranscriptEvent]:
         """Transcribe live audio: interim hypotheses while speaking, a final per utterance."""
         key = self._check(options)
-        decoder = await self._run(self._take_decoder, key)
+        idle = self._pool.get(key)
+        decoder = idle.pop() if idle else await self._run(self._new_decoder, key)
         utts = await self._run(self._utterances, decoder, options.vocabulary)
         async for chunk in aligned_pcm16(audio):
             for event in await self._run(utts.feed, chunk, options.interim_results):
@@ -187,10 +188,7 @@ class PocketsphinxTranscriber:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    def _take_decoder(self, key: VocabularyKey) -> Any:
-        idle = self._pool.get(key)
-        if idle:
-            return idle.pop()
+    def _new_decoder(self, key: VocabularyKey) -> Any:
         decoder = self._ps.Decoder(samprate=16000, loglevel="FATAL")
         lm = decoder.get_lm()
         for word in key:
