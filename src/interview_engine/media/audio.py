@@ -126,12 +126,12 @@ class _Resampler:
         base = (k * self.down) // self.up
         phase = (k * self.down) % self.up
         idx = base[:, None] + self.taps[None, :] - self.buf_start
-        out = np.einsum("ij,ij->i", self.buf[idx], self.table[phase])
+        out: npt.NDArray[np.float32] = np.einsum("ij,ij->i", self.buf[idx], self.table[phase])
         self.next_out = int(k[-1]) + 1
         keep_from = (self.next_out * self.down) // self.up - self.half + 1 - self.buf_start
         self.buf = self.buf[max(keep_from, 0):]
         self.buf_start += max(keep_from, 0)
-        return out.astype(np.float32)
+        return out.astype(np.float32, copy=False)
 
     def _limit(self, available_end: int, last: int | None) -> int:
         """One past the last output index whose taps all lie in the buffer (capped at ``last``)."""
@@ -202,7 +202,8 @@ class PcmConverter:
 
 def to_s16le(samples: npt.NDArray[np.floating]) -> bytes:
     """Float samples in [-1, 1] as s16le bytes, clipped."""
-    return (np.clip(samples, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
+    scaled = np.clip(samples, -1.0, 32767 / 32768) * 32768.0
+    return bytes(scaled.astype("<i2").tobytes())
 
 
 def convert(data: bytes, fmt: PcmFormat) -> bytes:
