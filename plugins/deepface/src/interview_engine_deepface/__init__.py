@@ -1,0 +1,2 @@
+"""interview-engine-deepface: facial expression analysis on DeepFace, run on onnxruntime in worker
+processes. Registers the ``deepface`` emotion analyzer; see ``DeepFaceAnalyzer`` for its options."""
