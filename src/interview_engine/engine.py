@@ -120,7 +120,8 @@ class Engine:
 
             return ArqJobs(store, self.settings.redis_url)
         return InProcessJobs(store, self.run_job, concurrency=self.settings.job_concurrency,
-                             max_attempts=self.settings.job_max_attempts)
+                             max_attempts=self.settings.job_max_attempts,
+                             shutdown_grace=self.settings.job_shutdown_grace_s)
 
     @property
     def context(self) -> SessionContext:

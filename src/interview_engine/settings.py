@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_concurrency: int = Field(default=2, ge=1, le=64)
     job_max_attempts: int = Field(default=3, ge=1, le=20)
+    job_shutdown_grace_s: float = Field(default=10.0, ge=0)
+    """On shutdown, how long running in-process jobs may finish before they are cancelled (and resumed
+    by the next start)."""
     evaluation_timeout_s: float = Field(default=600.0, gt=0)
     follow_up_timeout_s: float = Field(default=60.0, gt=0)
     tenant: str = Field(default="default", min_length=1, max_length=64)

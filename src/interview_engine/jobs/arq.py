@@ -1,8 +1,9 @@
 """The arq runner: jobs go to Redis and any number of `interview-engine worker` processes run them.
 
 arq keeps a job in its queue until a worker finishes it; a job whose worker died is picked up again
-once its in-progress lease (the job timeout plus ten seconds) runs out. Our handlers are idempotent
-by key, so that second run cannot leave a second evaluation.
+once its in-progress lease runs out: the job timeout (evaluation_timeout_s + JOB_TIMEOUT_MARGIN_S) plus
+arq's ten seconds. Our handlers are idempotent by key, so that second run cannot leave a second
+evaluation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "interview_engine:jobs"
 RUN_JOB = "interview_engine_run_job"
 DRAIN_POLL_S = 0.1
+JOB_TIMEOUT_MARGIN_S = 5.0
 
 
 def _redis_settings(url: str) -> Any:
@@ -82,7 +84,7 @@ async def _run_job(ctx: dict[str, Any], payload: dict[str, Any]) -> None:
     await engine.run_job(JobRecord.model_validate(payload))
 
 
-def build_worker(engine: Engine, settings: Settings, *, burst: bool = False) -> Any:
+def build_worker(engine: Engine, settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Any:
     """An arq Worker that runs the engine's jobs; ``burst`` stops it once the queue is empty."""
     from arq.worker import Worker, func
 
@@ -91,8 +93,9 @@ def build_worker(engine: Engine, settings: Settings, *, burst: bool = False) -> 
         redis_settings=_redis_settings(settings.redis_url),
         queue_name=QUEUE_NAME,
         ctx={"engine": engine},
-        job_timeout=settings.evaluation_timeout_s + 30,
+        job_timeout=settings.evaluation_timeout_s + JOB_TIMEOUT_MARGIN_S,
         max_jobs=settings.job_concurrency,
         burst=burst,
-        handle_signals=True,
+        poll_delay=0.2,
+        handle_signals=handle_signals,
     )

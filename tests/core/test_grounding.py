@@ -1,0 +1,74 @@
+"""The evidence rules every evaluator is held to."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from interview_engine.errors import EvaluationFailed
+from interview_engine.grounding import (
+    INVENTED_QUOTE_CAP,
+    NO_EVIDENCE_CAP,
+    SHORT_ANSWER_CAP,
+    TRIVIAL_ANSWER_CAP,
+    ground_scores,
+)
+from interview_engine.models import DimensionScore, InterviewSpec, RubricDimension, ScoreCard
+
+SPEC = InterviewSpec(role="r", rubric=(RubricDimension(key="tech", name="Tech"),))
+ANSWER = ("I added a composite index on (tenant_id, created_at) and checked the plan with EXPLAIN ANALYZE; "
+          "p99 latency fell from 900 ms to 180 ms after the change shipped.")
+
+
+def _ground(score: int, evidence: list[str], answer: str = ANSWER) -> DimensionScore:
+    card = ScoreCard(scores=[DimensionScore(dimension="tech", score=score, evidence=evidence, rationale="r")])
+    return ground_scores(card, SPEC, answer)[0]
+
+
+def test_verbatim_quotes_are_kept_and_scores_untouched() -> None:
+    result = _ground(90, ["composite index on (tenant_id, created_at)", "EXPLAIN   analyze"])
+    assert result.score == 90 and len(result.evidence) == 2 and result.rationale == "r"
+
+
+def test_curly_quotes_and_case_still_match() -> None:
+    answer = "We didn't shard; we used “read replicas” instead. " + ANSWER
+    quotes = ["we didn’t shard", '"Read replicas"']
+    assert _ground(80, quotes, answer).evidence == quotes
+
+
+def test_an_invented_quote_is_dropped_and_caps_the_score() -> None:
+    result = _ground(95, ["EXPLAIN ANALYZE", "I managed a team of 40 engineers"])
+    assert result.evidence == ["EXPLAIN ANALYZE"] and result.score == INVENTED_QUOTE_CAP
+    assert "capped at 50" in result.rationale
+
+
+def test_no_evidence_caps_lower() -> None:
+    assert _ground(95, []).score == NO_EVIDENCE_CAP
+    assert _ground(95, ["x", "  "]).score == NO_EVIDENCE_CAP  # too short to count as a quote
+
+
+def test_short_answers_are_capped_whatever_the_model_says() -> None:
+    assert _ground(100, ["indexes"], "I would use indexes.").score == TRIVIAL_ANSWER_CAP
+    short = "I would add an index and then check the query plan."
+    assert _ground(100, ["check the query plan"], short).score == SHORT_ANSWER_CAP
+
+
+def test_low_scores_are_not_raised() -> None:
+    assert _ground(5, ["invented"]).score == 5
+
+
+def test_a_missing_dimension_fails() -> None:
+    card = ScoreCard(scores=[DimensionScore(dimension="other", score=50)])
+    with pytest.raises(EvaluationFailed, match="tech"):
+        ground_scores(card, SPEC, ANSWER)
+
+
+STORABLE = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+
+
+@given(st.integers(0, 100), st.lists(st.text(STORABLE, max_size=30), max_size=4), st.text(STORABLE, max_size=300))
+def test_grounding_never_raises_a_score_and_keeps_only_real_quotes(score: int, quotes: list[str], answer: str) -> None:
+    result = _ground(score, quotes, answer)
+    assert 0 <= result.score <= score
+    assert all(q in quotes for q in result.evidence)
