@@ -56,10 +56,10 @@ async def test_two_faces_side_by_side(fer_lite: FerLiteAnalyzer, astronaut: np.n
 
 async def test_a_4k_frame(fer_lite: FerLiteAnalyzer, astronaut: np.ndarray) -> None:
     frame = np.zeros((2160, 3840, 3), np.uint8)
-    frame[300:300 + 1536, 1000:1000 + 1536] = np.repeat(np.repeat(astronaut, 3, axis=0), 3, axis=1)
+    frame[56:56 + 2048, 900:900 + 2048] = np.repeat(np.repeat(astronaut, 4, axis=0), 4, axis=1)
     [face] = (await fer_lite.analyze(frame)).faces
     assert face.dominant == "happy"
-    assert near(face.box, 1000 + 3 * 177, 300 + 3 * 66, 3 * 95)
+    assert near(face.box, 900 + 4 * 177, 56 + 4 * 66, 4 * 95)
 
 
 @pytest.mark.parametrize("image", ["coffee", "rocket", "camera"])

@@ -56,7 +56,7 @@ class DetectorSettings:
     pixels, for faces at least ``min_face`` of that side (and never under the cascade's 24 pixels)."""
 
     detect_short_side: int = 240
-    min_face: float = 0.1
+    min_face: float = 0.15
     scale_factor: float = 1.2
     min_neighbors: int = 5
 
