@@ -10,7 +10,9 @@ proctoring signals in the report (``report.summarize_emotions``): moments for a 
             sampler.offer(TimedFrame(frame.to_ndarray(format="yuv420p"), t, "yuv420p"))
 
 ``offer`` never blocks: when analysis falls behind, due frames are dropped and counted, not queued.
-Leaving the block lets queued frames finish, then stops every worker.
+Leaving the block normally lets queued frames finish; leaving with an error or a cancellation stops
+the workers at once. Either way no task is left behind. Close the sampler before finishing the
+session, so every sample is in the report.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ class FrameSampler:
                      "%d failed", self.session.id, s.frames, s.sampled, s.dropped, s.analysed, s.failed)
 
     def offer(self, frame: TimedFrame) -> bool:
-        """Take ``frame`` if a sample is due; True when it was queued for analysis. Never blocks.
+        """Take ``frame`` if a sample is due; True when it was queued for analysis. Never blocks; call it
+        from the event loop's thread.
 
         Raises InvalidFrame for an image that does not match its pixel format or a negative time.
         """
