@@ -234,7 +234,7 @@ class Session:
         left = self.spec.max_follow_ups - self.follow_ups_used(question.ordinal)
         if left <= 0:
             return
-        request = FollowUpRequest(
+        request = FollowUpRequest.model_construct(  # every part is an already-validated record
             spec=self.spec, question=question, answer=answer, history=self._history(), follow_ups_left=left
         )
         try:
@@ -255,7 +255,7 @@ class Session:
         self._questions.sort(key=lambda q: q.sort_key)
 
     def _history(self) -> list[Turn]:
-        return [Turn(question=q, answer=self._answers.get(q.id)) for q in self._questions]
+        return [Turn.model_construct(question=q, answer=self._answers.get(q.id)) for q in self._questions]
 
     async def _announce_current(self) -> Question | None:
         current = self.current_question

@@ -176,15 +176,8 @@ class SQLStore:
                 await conn.execute(t.answers.insert(), _answer_row(answer))
                 if job is None:
                     return
-                await conn.execute(
-                    t.evaluations.insert(),
-                    _evaluation_row(
-                        Evaluation(
-                            answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id
-                        )
-                    ),
-                )
-                await _insert_ignore(conn, t.jobs, _job_row(job))
+                await conn.execute(t.evaluations.insert(), _pending_evaluation_row(answer))
+                await conn.execute(t.jobs.insert(), _job_row(job))  # keyed by a fresh answer id
         except IntegrityError as exc:
             if await self._question_answered(answer.question_id):
                 raise AnswerAlreadyRecorded(f"question {answer.question_id} already has an answer") from exc
@@ -324,6 +317,12 @@ def _answer_row(a: Answer) -> dict[str, Any]:
     row = a.model_dump()
     row["segments"] = [s.model_dump(mode="json") for s in a.segments]
     return row
+
+
+def _pending_evaluation_row(answer: Answer) -> dict[str, Any]:
+    return {"answer_id": answer.id, "interview_id": answer.interview_id, "question_id": answer.question_id,
+            "status": "pending", "scores": [], "feedback": "", "reason": None, "evaluator": None,
+            "updated_at": answer.created_at}
 
 
 def _evaluation_row(e: Evaluation) -> dict[str, Any]:
