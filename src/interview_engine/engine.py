@@ -12,6 +12,7 @@ import logging
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
+import anyio
 import pluggy
 
 from .errors import ConfigurationError
@@ -19,9 +20,9 @@ from .jobs.base import EVALUATE_ANSWER, Jobs
 from .jobs.inprocess import InProcessJobs
 from .models import InterviewSpec
 from .plugins import ProviderRegistry, plugin_manager_for
-from .providers import FAMILIES, Evaluator, QuestionSource, aclose_provider
+from .providers import FAMILIES, EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
 from .session import Session, SessionContext, evaluate_answer, finalize, parse_spec
-from .settings import Settings, load_settings
+from .settings import AUTO, EMBEDDED_DEFAULTS, Settings, load_settings
 from .store.base import JobRecord, Store
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class Engine:
         self._run_jobs = run_jobs
         self._stack: AsyncExitStack | None = None
         self._ctx: SessionContext | None = None
+        self._media: dict[str, Any] = {}
+        self._media_lock = anyio.Lock()
 
     # lifecycle
 
@@ -73,6 +76,7 @@ class Engine:
                 await stack.aclose()
             finally:
                 self._ctx = None
+                self._media.clear()
 
     async def _open(self, stack: AsyncExitStack) -> None:
         s = self.settings
@@ -81,12 +85,12 @@ class Engine:
         )
         await store.open()
         stack.push_async_callback(store.aclose)
-        question_source = self._given["question_source"] or self._create("question_source", s.question_source,
-                                                                         s.question_source_options)
+        question_source = self._given["question_source"] or await self._create(
+            "question_source", s.question_source, s.question_source_options)
         stack.push_async_callback(aclose_provider, question_source)
         evaluator = self._given["evaluator"]
         if evaluator is None and s.evaluator is not None:
-            evaluator = self._create("evaluator", s.evaluator, s.evaluator_options)
+            evaluator = await self._create("evaluator", s.evaluator, s.evaluator_options)
         if evaluator is not None:
             stack.push_async_callback(aclose_provider, evaluator)
         jobs = self._given["jobs"] or self._make_jobs(store)
@@ -107,8 +111,9 @@ class Engine:
             await jobs.start()
             stack.push_async_callback(jobs.aclose)
 
-    def _create(self, family: str, name: str, options: dict[str, Any]) -> Any:
-        provider = self.providers.create(family, name, options)
+    async def _create(self, family: str, name: str, options: dict[str, Any]) -> Any:
+        """Build a provider in a worker thread (a factory may load a model) and check its protocol."""
+        provider = await anyio.to_thread.run_sync(self.providers.create, family, name, options)
         protocol = FAMILIES[family]
         if not isinstance(provider, protocol):
             raise ConfigurationError(f"{family} {name!r} does not implement {protocol.__name__}")
@@ -136,6 +141,30 @@ class Engine:
     @property
     def jobs(self) -> Jobs:
         return self.context.jobs
+
+    async def transcriber(self) -> Transcriber | None:
+        """The configured Transcriber, created on first use; None when speech is not configured."""
+        return await self._media_provider("transcriber", self.settings.transcriber, self.settings.transcriber_options)
+
+    async def emotion_analyzer(self) -> EmotionAnalyzer | None:
+        """The configured EmotionAnalyzer, created on first use; None when not configured. It serves only
+        interviews whose spec opts in to emotion analysis."""
+        return await self._media_provider("emotion_analyzer", self.settings.emotion_analyzer,
+                                          self.settings.emotion_analyzer_options)
+
+    async def _media_provider(self, family: str, name: str | None, options: dict[str, Any]) -> Any:
+        if self._stack is None:
+            raise RuntimeError("the engine is not open; use `async with Engine(...) as engine`")
+        async with self._media_lock:
+            if family not in self._media:
+                if name == AUTO:
+                    default = EMBEDDED_DEFAULTS[family]
+                    name = default if default in self.providers.names(family) else None
+                provider = await self._create(family, name, options) if name else None
+                if provider is not None:
+                    self._stack.push_async_callback(aclose_provider, provider)
+                self._media[family] = provider
+            return self._media[family]
 
     # sessions
 

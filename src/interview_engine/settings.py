@@ -23,6 +23,9 @@ from pydantic_settings import (
 from .errors import ConfigurationError
 
 CONFIG_ENV = "INTERVIEW_ENGINE_CONFIG"
+AUTO = "auto"
+EMBEDDED_DEFAULTS = {"transcriber": "pocketsphinx", "emotion_analyzer": "fer_lite"}
+"""What "auto" means for each family: the offline provider that runs on a laptop."""
 DEFAULT_CONFIG_FILE = "interview-engine.toml"
 
 
@@ -36,9 +39,11 @@ class Settings(BaseSettings):
     evaluator: str | None = None
     """None: answers are recorded but not scored, and reports say so."""
     evaluator_options: dict[str, Any] = Field(default_factory=dict)
-    transcriber: str | None = None
+    transcriber: str | None = AUTO
+    """Speech to text; "auto" is the embedded default (pocketsphinx) when installed, None disables."""
     transcriber_options: dict[str, Any] = Field(default_factory=dict)
-    emotion_analyzer: str | None = None
+    emotion_analyzer: str | None = AUTO
+    """For interviews that opt in; "auto" is the embedded default (fer_lite) when installed, None disables."""
     emotion_analyzer_options: dict[str, Any] = Field(default_factory=dict)
     store: str = "sql"
     database_url: str = "sqlite+aiosqlite:///interview-engine.db"

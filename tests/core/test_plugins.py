@@ -163,3 +163,33 @@ def test_describe_lists_versions_providers_and_hooks() -> None:
     assert infos["keywords"].providers == {"evaluator": ["keywords"]}
     assert "on_session_finished" in infos["keywords"].hooks
     assert infos["interview_engine.builtin.question_bank"].providers == {"question_source": ["bank"]}
+
+
+@pytest.mark.anyio
+async def test_media_providers_are_created_on_first_use_and_closed(tmp_path: Path) -> None:
+    closed: list[str] = []
+
+    class ClosingAnalyzer:
+        async def analyze(self, frame: Any) -> Any:
+            raise NotImplementedError
+
+        async def aclose(self) -> None:
+            closed.append("analyzer")
+
+    name = _module("media_plugin", register_emotion_analyzers=lambda register: register("fer_lite", ClosingAnalyzer))
+    settings = _settings(tmp_path, plugin_modules=f"{name},{TESTING_PLUGIN}", transcriber="fake")
+    async with Engine(settings) as engine:
+        transcriber = await engine.transcriber()
+        assert isinstance(transcriber, Transcriber) and await engine.transcriber() is transcriber
+        analyzer = await engine.emotion_analyzer()  # "auto" finds the embedded default's name
+        assert isinstance(analyzer, ClosingAnalyzer)
+    assert closed == ["analyzer"]
+
+
+@pytest.mark.anyio
+async def test_media_providers_auto_without_plugins_and_unknown_names(tmp_path: Path) -> None:
+    async with Engine(_settings(tmp_path)) as engine:
+        assert await engine.transcriber() is None and await engine.emotion_analyzer() is None
+    async with Engine(_settings(tmp_path, transcriber="whisper-9000")) as engine:
+        with pytest.raises(UnknownProvider, match="whisper-9000"):
+            await engine.transcriber()
