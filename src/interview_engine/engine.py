@@ -50,7 +50,8 @@ class Engine:
         self.settings = settings or load_settings()
         self.plugins = plugin_manager or plugin_manager_for(self.settings)
         self.providers = ProviderRegistry(self.plugins)
-        self._given = {"store": store, "question_source": question_source, "evaluator": evaluator, "jobs": jobs}
+        self._given_store, self._given_source = store, question_source
+        self._given_evaluator, self._given_jobs = evaluator, jobs
         self._run_jobs = run_jobs
         self._stack: AsyncExitStack | None = None
         self._ctx: SessionContext | None = None
@@ -80,26 +81,26 @@ class Engine:
 
     async def _open(self, stack: AsyncExitStack) -> None:
         s = self.settings
-        store = self._given["store"] or self.providers.create(
+        store: Store = self._given_store or self.providers.create(
             "store", s.store, {"url": s.database_url, **s.store_options}
         )
         await store.open()
         stack.push_async_callback(store.aclose)
-        question_source = self._given["question_source"] or await self._create(
+        question_source: QuestionSource = self._given_source or await self._create(
             "question_source", s.question_source, s.question_source_options)
         stack.push_async_callback(aclose_provider, question_source)
-        evaluator = self._given["evaluator"]
+        evaluator = self._given_evaluator
         if evaluator is None and s.evaluator is not None:
             evaluator = await self._create("evaluator", s.evaluator, s.evaluator_options)
         if evaluator is not None:
             stack.push_async_callback(aclose_provider, evaluator)
-        jobs = self._given["jobs"] or self._make_jobs(store)
+        jobs = self._given_jobs or self._make_jobs(store)
         evaluator_name = s.evaluator or (type(evaluator).__name__ if evaluator else None)
         self._ctx = SessionContext(
             store=store,
             plugins=self.plugins,
             question_source=question_source,
-            question_source_name=s.question_source if self._given["question_source"] is None
+            question_source_name=s.question_source if self._given_source is None
             else type(question_source).__name__,
             evaluator=evaluator,
             evaluator_name=evaluator_name,
@@ -144,13 +145,16 @@ class Engine:
 
     async def transcriber(self) -> Transcriber | None:
         """The configured Transcriber, created on first use; None when speech is not configured."""
-        return await self._media_provider("transcriber", self.settings.transcriber, self.settings.transcriber_options)
+        provider: Transcriber | None = await self._media_provider(
+            "transcriber", self.settings.transcriber, self.settings.transcriber_options)
+        return provider
 
     async def emotion_analyzer(self) -> EmotionAnalyzer | None:
         """The configured EmotionAnalyzer, created on first use; None when not configured. It serves only
         interviews whose spec opts in to emotion analysis."""
-        return await self._media_provider("emotion_analyzer", self.settings.emotion_analyzer,
-                                          self.settings.emotion_analyzer_options)
+        provider: EmotionAnalyzer | None = await self._media_provider(
+            "emotion_analyzer", self.settings.emotion_analyzer, self.settings.emotion_analyzer_options)
+        return provider
 
     async def _media_provider(self, family: str, name: str | None, options: dict[str, Any]) -> Any:
         if self._stack is None:

@@ -146,7 +146,7 @@ def _interview(args: argparse.Namespace, settings: Settings) -> int:
 
 def _read_answer(question: str) -> str | None:
     print(f"\n{question}")
-    lines = []
+    lines: list[str] = []
     while True:
         try:
             line = input("> ")

@@ -35,7 +35,8 @@ def shielded(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     @functools.wraps(method)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with anyio.CancelScope(shield=True):
-            return await method(*args, **kwargs)
+            result = await method(*args, **kwargs)
+        return result
 
     return wrapper
 

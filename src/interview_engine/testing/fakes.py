@@ -150,7 +150,7 @@ class FakeTranscriber:
 def reading(dominant: str = "neutral", *, faces: int = 1) -> EmotionReading:
     """An EmotionReading with ``faces`` faces, each mostly ``dominant``."""
     probs = {e: (0.7 if e == dominant else 0.05) for e in EMOTIONS}
-    face = FaceEmotion(box=FaceBox(x=10, y=10, w=50, h=50), emotions=probs, dominant=dominant)  # type: ignore[arg-type]
+    face = FaceEmotion(box=FaceBox(x=10, y=10, w=50, h=50), emotions=probs, dominant=dominant)
     return EmotionReading(faces=[face] * faces)
 
 
