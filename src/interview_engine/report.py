@@ -32,7 +32,8 @@ def weighted_mean(values: Sequence[tuple[float, float]]) -> float | None:
     total = sum(w for _, w in values)
     if not values or total <= 0:
         return None
-    return sum(v * w for v, w in values) / total
+    mean = sum(v * w for v, w in values) / total
+    return min(max(mean, min(v for v, _ in values)), max(v for v, _ in values))  # no rounding drift past the ends
 
 
 def answer_score(evaluation: Evaluation, rubric: Sequence[RubricDimension]) -> float | None:

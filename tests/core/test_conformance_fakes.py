@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 
+import numpy as np
 import pytest
 
 from interview_engine.models import TranscriptionOptions
@@ -50,8 +51,8 @@ class TestFakeTranscriber(TranscriberConformance):
 class TestFakeEmotionAnalyzer(EmotionAnalyzerConformance):
     @pytest.fixture
     def provider(self) -> FakeEmotionAnalyzer:
-        from interview_engine.models import EmotionReading
+        return FakeEmotionAnalyzer()
 
-        analyzer = FakeEmotionAnalyzer()
-        analyzer.enqueue(EmotionReading())  # the blank frame
-        return analyzer
+    @pytest.fixture
+    def face(self) -> np.ndarray:
+        return np.arange(120 * 160 * 3, dtype=np.uint8).reshape(120, 160, 3)

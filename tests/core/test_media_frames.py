@@ -23,7 +23,7 @@ from interview_engine.testing import FakeEmotionAnalyzer, reading
 
 pytestmark = pytest.mark.anyio
 
-VGA = np.full((480, 640, 3), 100, np.uint8)
+VGA = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)  # textured: the fake sees a face
 
 
 @pytest.fixture

@@ -18,28 +18,43 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import anyio
 import numpy as np
 import pytest
 
-from ..errors import EvaluationFailed, InvalidAudio, InvalidFrame, ProviderError
+from ..errors import (
+    AnswerAlreadyRecorded,
+    EvaluationFailed,
+    InterviewNotFound,
+    InvalidAudio,
+    InvalidFrame,
+    ProviderError,
+)
+from ..jobs import evaluation_job
 from ..models import (
     EMOTIONS,
     Answer,
+    DimensionScore,
     EmotionReading,
+    EmotionSample,
+    Evaluation,
     EvaluationRequest,
     FollowUpRequest,
+    Interview,
     InterviewSpec,
     Question,
     QuestionDraft,
     QuestionPlanRequest,
+    Report,
     RubricDimension,
     ScoreCard,
     Transcript,
     TranscriptEvent,
     TranscriptionOptions,
+    TranscriptSegment,
 )
 
 SPECS: dict[str, InterviewSpec] = {
@@ -364,3 +379,119 @@ class EmotionAnalyzerConformance:
             await provider.analyze(frame)
         assert await _settled_task_count(before) <= before
         await self._analyze(provider, frame)
+
+
+class StoreConformance:
+    """Conformance for Store providers: atomic writes, first-wins settling, idempotent finish and report,
+    the job outbox. Override ``store`` with an opened store on an empty database (yield it, close after)."""
+
+    pytestmark = pytest.mark.anyio
+
+    @pytest.fixture
+    def store(self) -> Any:
+        raise NotImplementedError("override the `store` fixture")
+
+    @staticmethod
+    def _interview() -> tuple[Interview, list[Question]]:
+        interview = Interview(spec=InterviewSpec(role="backend", question_count=2), tenant_id="acme")
+        questions = [
+            Question(interview_id=interview.id, ordinal=1, kind="generated", text="Second?"),
+            Question(interview_id=interview.id, ordinal=0, kind="custom", text="First?"),
+        ]
+        return interview, questions
+
+    async def test_interview_round_trip(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        loaded = await store.get_interview(interview.id)
+        assert loaded == interview
+        assert loaded.created_at.tzinfo is not None
+        assert [q.text for q in await store.list_questions(interview.id)] == ["First?", "Second?"]
+
+    async def test_missing_interview(self, store: Any) -> None:
+        with pytest.raises(InterviewNotFound):
+            await store.get_interview("nope")
+
+    async def test_follow_up_sorts_under_its_root(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        follow = Question(interview_id=interview.id, ordinal=0, depth=1, kind="follow_up", text="Example?",
+                          parent_id=questions[1].id)
+        await store.add_question(follow)
+        assert [q.text for q in await store.list_questions(interview.id)] == ["First?", "Example?", "Second?"]
+
+    async def test_answer_with_pending_evaluation_and_job(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="한국어 답변 <b>ok</b>",
+                        source="speech", duration_s=3.5,
+                        segments=[TranscriptSegment(text="한국어", start=0, end=1.2, confidence=0.8)])
+        job = evaluation_job(answer.id)
+        await store.record_answer(answer, job)
+        assert await store.get_answer(answer.id) == answer
+        evaluation = await store.get_evaluation(answer.id)
+        assert evaluation is not None and evaluation.status == "pending"
+        assert [j.key for j in await store.pending_jobs()] == [job.key]
+
+    async def test_second_answer_to_a_question_is_refused_and_changes_nothing(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        first = Answer(interview_id=interview.id, question_id=questions[0].id, text="first")
+        await store.record_answer(first, evaluation_job(first.id))
+        second = Answer(interview_id=interview.id, question_id=questions[0].id, text="second")
+        with pytest.raises(AnswerAlreadyRecorded):
+            await store.record_answer(second, evaluation_job(second.id))
+        assert [a.text for a in await store.list_answers(interview.id)] == ["first"]
+        assert len(await store.pending_jobs()) == 1
+        assert len(await store.list_evaluations(interview.id)) == 1
+
+    async def test_answer_without_evaluator_has_no_evaluation(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="unscored")
+        await store.record_answer(answer, None)
+        assert await store.get_evaluation(answer.id) is None
+        assert await store.pending_jobs() == []
+
+    async def test_settling_is_first_wins(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="answer")
+        await store.record_answer(answer, evaluation_job(answer.id))
+        base = {"answer_id": answer.id, "interview_id": interview.id, "question_id": questions[0].id}
+        done = Evaluation(**base, status="done", scores=[DimensionScore(dimension="x", score=80, evidence=["answer"])])
+        assert await store.settle_evaluation(done) is True
+        assert await store.settle_evaluation(Evaluation(**base, status="failed", reason="late")) is False
+        stored = await store.get_evaluation(answer.id)
+        assert stored is not None and stored.status == "done" and stored.scores[0].score == 80
+
+    async def test_finish_is_idempotent_and_report_stored_once(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        when = datetime(2026, 1, 2, tzinfo=UTC)
+        finished = await store.finish_interview(interview.id, when)
+        again = await store.finish_interview(interview.id, datetime(2027, 1, 1, tzinfo=UTC))
+        assert finished.state == again.state == "finished" and again.finished_at == when
+        report = Report(interview_id=interview.id, role="backend", level="mid", language="en",
+                        evaluator_configured=False, overall_score=None, dimensions=[], questions=[], strengths=[],
+                        improvements=[], notes=["n"])
+        assert await store.save_report(report) is True
+        assert await store.save_report(report.model_copy(update={"notes": ["other"]})) is False
+        assert await store.get_report(interview.id) == report
+
+    async def test_emotion_samples_in_time_order(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        samples = [EmotionSample(interview_id=interview.id, t=t, face_count=n) for t, n in ((4.0, 0), (2.0, 1))]
+        await store.add_emotion_samples(samples)
+        assert [s.t for s in await store.list_emotion_samples(interview.id)] == [2.0, 4.0]
+
+    async def test_jobs_finish(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        a, b = (Answer(interview_id=interview.id, question_id=q.id, text="x") for q in questions)
+        await store.record_answer(a, evaluation_job(a.id))
+        await store.record_answer(b, evaluation_job(b.id))
+        await store.finish_job(evaluation_job(a.id).key)
+        await store.finish_job(evaluation_job(b.id).key, error="boom")
+        assert await store.pending_jobs() == []

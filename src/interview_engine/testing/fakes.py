@@ -155,7 +155,8 @@ def reading(dominant: str = "neutral", *, faces: int = 1) -> EmotionReading:
 
 
 class FakeEmotionAnalyzer:
-    """Returns enqueued readings, else one neutral face. Rejects frames that are not HxWx3 uint8."""
+    """Returns enqueued readings; otherwise one neutral face in any frame that is not a single flat colour,
+    and no face in a flat one. Rejects frames that are not HxWx3 uint8."""
 
     def __init__(self) -> None:
         self._readings: deque[EmotionReading] = deque()
@@ -167,4 +168,6 @@ class FakeEmotionAnalyzer:
     async def analyze(self, frame: Frame) -> EmotionReading:
         check_frame(frame)
         self.frames += 1
-        return self._readings.popleft() if self._readings else reading()
+        if self._readings:
+            return self._readings.popleft()
+        return reading() if frame.min() != frame.max() else EmotionReading()
