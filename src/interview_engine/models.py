@@ -25,7 +25,8 @@ MAX_ANSWER_CHARS = 20_000
 """Longest answer text accepted (about 40 minutes of speech); longer input is rejected, never truncated."""
 
 
-def _check_text(value: str) -> str:
+def check_text(value: str) -> str:
+    """Raise ValueError unless ``value`` is storable as UTF-8 text (no NUL, no lone surrogate)."""
     if "\x00" in value:
         raise ValueError("text contains a NUL character")
     try:
@@ -35,7 +36,7 @@ def _check_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_check_text)]
+Text = Annotated[str, AfterValidator(check_text)]
 """A string that is storable as UTF-8: no NUL bytes, no lone surrogates."""
 
 

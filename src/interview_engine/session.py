@@ -52,6 +52,7 @@ from .models import (
     Report,
     TranscriptSegment,
     Turn,
+    check_text,
     utcnow,
 )
 from .plugins import call_lifecycle
@@ -103,13 +104,10 @@ def check_answer_text(text: object) -> str:
         raise InvalidAnswer("answer is empty")
     if len(stripped) > MAX_ANSWER_CHARS:
         raise InvalidAnswer(f"answer is {len(stripped):,} characters; the limit is {MAX_ANSWER_CHARS:,}")
-    if "\x00" in stripped:
-        raise InvalidAnswer("answer contains a NUL character")
     try:
-        stripped.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidAnswer("answer is not valid Unicode text (lone surrogate)") from exc
-    return stripped
+        return check_text(stripped)
+    except ValueError as exc:
+        raise InvalidAnswer(f"answer {exc}") from exc
 
 
 class Session:
