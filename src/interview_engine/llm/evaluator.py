@@ -19,12 +19,14 @@ log = logging.getLogger(__name__)
 
 ANSWER_CHARS = 12_000
 """Answers are cut to this many characters in the prompt (about 3,000 tokens)."""
-MAX_TOKENS = 160 * 4 + 120
+TOKENS_PER_DIMENSION = 140
+FEEDBACK_TOKENS = 120
 
 
 class LLMEvaluator:
     """An Evaluator on a chat model. After ``attempts`` invalid outputs it raises EvaluationFailed with
-    the reason, which the session records on the evaluation."""
+    the reason, which the session records on the evaluation. ``max_tokens`` overrides the output budget
+    (which otherwise grows with the rubric)."""
 
     def __init__(
         self,
@@ -33,6 +35,7 @@ class LLMEvaluator:
         attempts: int = DEFAULT_ATTEMPTS,
         temperature: float = 0.0,
         seed: int | None = 0,
+        max_tokens: int | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -40,24 +43,23 @@ class LLMEvaluator:
         self.attempts = attempts
         self.temperature = temperature
         self.seed = seed
+        self.max_tokens = max_tokens
 
     async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
         spec = request.spec
         raw = await generate_structured(
             self.backend,
             evaluation_messages(request),
-            evaluation_schema(spec),
+            evaluation_schema(spec, request.answer.text),
             RawScoreCard,
             what=f"evaluation of answer {request.answer.id}",
             error=EvaluationFailed,
             attempts=self.attempts,
             temperature=self.temperature,
-            max_tokens=MAX_TOKENS + 40 * len(spec.rubric),
+            max_tokens=self.max_tokens or TOKENS_PER_DIMENSION * len(spec.rubric) + FEEDBACK_TOKENS,
             seed=self.seed,
+            check=lambda card: _check_dimensions(card, spec),
         )
-        missing = [d.key for d in spec.rubric if d.key not in raw.scores]
-        if missing:
-            raise EvaluationFailed(f"the model did not score rubric dimensions: {', '.join(missing)}")
         scores = [
             DimensionScore(
                 dimension=d.key,
@@ -91,6 +93,12 @@ def evaluation_messages(request: EvaluationRequest) -> list[ChatMessage]:
         ChatMessage(role="system", content=render(spec.language, "evaluation.system", rubric=_rubric(spec))),
         ChatMessage(role="user", content=user),
     ]
+
+
+def _check_dimensions(card: RawScoreCard, spec: InterviewSpec) -> None:
+    missing = [d.key for d in spec.rubric if d.key not in card.scores]
+    if missing:
+        raise ValueError(f"rubric dimensions not scored: {', '.join(missing)}")
 
 
 def _rubric(spec: InterviewSpec) -> str:

@@ -148,10 +148,9 @@ class LLMQuestionSource:
             max_tokens=TOKENS_PER_QUESTION,
             seed=self.seed,
         )
-        text = decision.question.strip()
-        if not decision.follow_up or not text:
+        if not decision.follow_up:
             return None
-        return QuestionDraft(text=text, competency=request.question.competency)
+        return QuestionDraft(text=decision.question.strip(), competency=request.question.competency)
 
     async def aclose(self) -> None:
         await self.backend.aclose()

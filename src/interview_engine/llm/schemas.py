@@ -1,14 +1,16 @@
 """JSON schemas the model decodes under, and the pydantic models its output is validated with.
 
-Schemas bound every string and list so a constrained decoder always finishes within ``max_tokens``;
-scores are validated as integers and clamped to 0-100 for backends that cannot enforce the schema.
+Schemas bound every string and list so a constrained decoder always finishes within ``max_tokens``,
+even when a small model loops. Scores are validated as integers and clamped to 0-100, since some
+decoders (llama.cpp grammars) ignore ``minimum``/``maximum``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..models import InterviewSpec
 
@@ -17,6 +19,10 @@ QUOTE_CHARS = 160
 QUOTES_PER_DIMENSION = 2
 FEEDBACK_CHARS = 300
 COMPETENCY_CHARS = 40
+FRAGMENT_WORDS = 12
+MIN_FRAGMENT_CHARS = 3
+MAX_FRAGMENTS = 80
+_BREAKS = re.compile(r"(?<=[.!?;:。！？])\s+|\n+|,\s+|\s+-\s+")
 
 
 def _clamp(value: Any) -> Any:
@@ -40,7 +46,13 @@ class PlannedQuestion(_Output):
 
 class FollowUpDecision(_Output):
     follow_up: bool
-    question: Annotated[str, Field(max_length=2_000)] = ""
+    question: Annotated[str, Field(max_length=2_000)]
+
+    @model_validator(mode="after")
+    def _question_when_following_up(self) -> Self:
+        if self.follow_up and not self.question.strip():
+            raise ValueError("follow_up is true but the question is empty")
+        return self
 
 
 class RawDimension(_Output):
@@ -48,7 +60,12 @@ class RawDimension(_Output):
     score: Score
 
 
+Verdict = Literal["excellent", "good", "partial", "weak", "off_topic"]
+
+
 class RawScoreCard(_Output):
+    verdict: Verdict
+    """The model's overall call, asked for first so that its dimension scores are anchored to it."""
     scores: dict[str, RawDimension]
     feedback: str = ""
 
@@ -83,19 +100,35 @@ def follow_up_schema() -> dict[str, Any]:
     return _object({"follow_up": {"type": "boolean"}, "question": _string(QUESTION_CHARS)})
 
 
-def evaluation_schema(spec: InterviewSpec) -> dict[str, Any]:
-    """``{"scores": {<dimension key>: {"evidence": [quote], "score": 0-100}}, "feedback": str}``, one
-    entry per rubric dimension in rubric order."""
+def answer_fragments(answer: str) -> list[str]:
+    """The phrases of an answer a quote may be: its sentences and clauses, long ones cut into runs of at
+    most ``FRAGMENT_WORDS`` words (white space collapsed, as evidence matching does)."""
+    fragments: list[str] = []
+    for piece in _BREAKS.split(answer):
+        words = piece.split()
+        for start in range(0, len(words), FRAGMENT_WORDS):
+            fragment = " ".join(words[start : start + FRAGMENT_WORDS])
+            if len(fragment) >= MIN_FRAGMENT_CHARS and fragment not in fragments:
+                fragments.append(fragment)
+    return fragments[:MAX_FRAGMENTS]
+
+
+def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[str, Any]:
+    """``{"verdict": ..., "scores": {<dimension key>: {"evidence": [quote], "score": 0-100}}, "feedback": str}``,
+    one entry per rubric dimension in rubric order. Given the ``answer``, each quote must be one of its
+    fragments (``answer_fragments``), so a constrained decoder can only quote the answer verbatim."""
+    quote: dict[str, Any] = _string(QUOTE_CHARS, min_length=1)
+    limit = QUOTES_PER_DIMENSION
+    if answer is not None:
+        fragments = answer_fragments(answer)
+        quote = {"type": "string", "enum": fragments} if fragments else quote
+        limit = limit if fragments else 0
     dimension = _object(
         {
-            "evidence": {
-                "type": "array",
-                "items": _string(QUOTE_CHARS, min_length=1),
-                "minItems": 0,
-                "maxItems": QUOTES_PER_DIMENSION,
-            },
-            "score": {"type": "integer", "enum": list(range(101))},
+            "evidence": {"type": "array", "items": quote, "minItems": 0, "maxItems": limit},
+            "score": {"type": "integer", "minimum": 0, "maximum": 100},
         }
     )
     scores = _object({d.key: dimension for d in spec.rubric})
-    return _object({"scores": scores, "feedback": _string(FEEDBACK_CHARS)})
+    verdict = {"type": "string", "enum": list(Verdict.__args__)}
+    return _object({"verdict": verdict, "scores": scores, "feedback": _string(FEEDBACK_CHARS)})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -77,9 +78,11 @@ async def generate_structured(
     temperature: float = 0.0,
     max_tokens: int = 512,
     seed: int | None = None,
+    check: Callable[[M], None] | None = None,
 ) -> M:
-    """Generate and validate ``output``; after ``attempts`` invalid outputs raise ``error`` naming
-    ``what`` and the last reason. Backend failures are re-raised as ``error`` too."""
+    """Generate and validate ``output`` (and ``check`` it, which raises ValueError on a bad result);
+    after ``attempts`` invalid outputs raise ``error`` naming ``what`` and the last reason. Backend
+    failures are re-raised as ``error`` too."""
     reason = "no attempt made"
     for attempt in range(attempts):
         request = attempt_request(
@@ -90,7 +93,10 @@ async def generate_structured(
         except ProviderError as exc:
             raise error(f"{what}: {exc}") from exc
         try:
-            return parse_output(text, output)
+            result = parse_output(text, output)
+            if check is not None:
+                check(result)
+            return result
         except ValueError as exc:
             reason = str(exc)
             log.warning(

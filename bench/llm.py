@@ -1,0 +1,148 @@
+"""The gguf plugin on the demo model (Qwen2.5-Coder-1.5B Q4_K_M by default). Not a test.
+
+- time to the first streamed question, and to all 5, from LLMQuestionSource;
+- generation speed through GGUFBackend against llama-cpp-python called directly on the same prompt
+  (greedy, so both produce the same tokens; alternating runs, medians); the ratio must be >= 0.95;
+- latency and schema-valid rate of evaluations: each evaluation prompt of bench/data/evaluator_items.json
+  (cycled to ``--evaluations``) decoded once under the evaluation schema, with no retry, and checked
+  with jsonschema and the rubric.
+
+    .venv/bin/python bench/llm.py [--model qwen2.5-coder-1.5b] [--evaluations 50] [--speed-runs 3]
+
+Prints tables and writes bench/results/llm.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+import anyio
+import jsonschema
+from evaluator_quality import load_items, print_table, request_for, write_results
+from interview_engine_gguf.backend import GGUFBackend, default_threads
+from interview_engine_gguf.locate import find_model
+from interview_engine_gguf.plugin import QUESTION_SOURCE_DEFAULT_FILE, gguf_question_source
+
+from interview_engine.llm import GenerationRequest, evaluation_messages, evaluation_schema
+from interview_engine.llm.evaluator import LLMEvaluator
+from interview_engine.llm.schemas import RawScoreCard
+from interview_engine.llm.structured import parse_output
+from interview_engine.models import InterviewSpec, QuestionPlanRequest
+
+SPEC = InterviewSpec(
+    role="Backend engineer", level="mid", language="en", question_count=5,
+    job_description="Build and operate Python APIs on PostgreSQL and Redis; on call for payments.",
+    resume="Five years at a fintech: payment APIs in Django, a MySQL to PostgreSQL migration, Celery jobs.",
+)
+SPEED_PROMPT = [{"role": "user", "content": "Explain in detail how a B-tree index speeds up a SQL query."}]
+SPEED_TOKENS = 128
+MIN_RATIO = 0.95
+
+
+async def question_timing(model: str) -> dict[str, Any]:
+    source = gguf_question_source(model=model, seed=1)
+    started = time.perf_counter()
+    await source.backend.load()
+    load_s = time.perf_counter() - started
+    request = QuestionPlanRequest(spec=SPEC, count=5, interview_id="bench", avoid=["Why do you want this job?"])
+    started = time.perf_counter()
+    times, texts = [], []
+    async for draft in source.first_questions(request):
+        times.append(time.perf_counter() - started)
+        texts.append(draft.text)
+    await source.aclose()
+    return {"load_s": round(load_s, 2), "first_question_s": round(times[0], 2), "five_questions_s": round(times[-1], 2),
+            "questions": len(texts), "question_times_s": [round(t, 2) for t in times], "texts": texts}
+
+
+def _direct_run(llama: Any) -> tuple[str, int, float]:
+    started = time.perf_counter()
+    out = llama.create_chat_completion(SPEED_PROMPT, max_tokens=SPEED_TOKENS, temperature=0.0)
+    return out["choices"][0]["message"]["content"], out["usage"]["completion_tokens"], time.perf_counter() - started
+
+
+async def speed(model: str, runs: int) -> dict[str, Any]:
+    from llama_cpp import Llama
+
+    choice = find_model(role="question_source", default_file=QUESTION_SOURCE_DEFAULT_FILE, model=model)
+    threads = default_threads()
+    backend = GGUFBackend(choice, n_ctx=2048, n_threads=threads)
+    await backend.load()
+    llama = Llama(str(backend.model_path), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+    request = GenerationRequest(messages=SPEED_PROMPT, max_tokens=SPEED_TOKENS, temperature=0.0)
+    plugin_tps, direct_tps, same = [], [], True
+    for _ in range(runs):
+        text, tokens, seconds = await anyio.to_thread.run_sync(_direct_run, llama)
+        direct_tps.append(tokens / seconds)
+        started = time.perf_counter()
+        streamed = "".join([d async for d in backend.stream(request)])
+        plugin_tps.append(tokens / (time.perf_counter() - started))
+        same = same and streamed == text
+    llama.close()
+    await backend.aclose()
+    plugin, direct = statistics.median(plugin_tps), statistics.median(direct_tps)
+    return {"threads": threads, "tokens": tokens, "runs": runs, "same_output": same,
+            "plugin_tokens_per_s": round(plugin, 2), "llama_cpp_tokens_per_s": round(direct, 2),
+            "ratio": round(plugin / direct, 3), "min_ratio": MIN_RATIO}
+
+
+async def evaluations(model: str, count: int) -> dict[str, Any]:
+    items = load_items()
+    evaluator = LLMEvaluator(GGUFBackend(find_model(role="evaluator", default_file="-", model=model)))
+    await evaluator.backend.load()
+    latencies, invalid = [], []
+    for i in range(count):
+        request = request_for(items[i % len(items)])
+        schema = evaluation_schema(request.spec)
+        generation = GenerationRequest(messages=evaluation_messages(request), json_schema=schema,
+                                       max_tokens=140 * len(request.spec.rubric) + 120, temperature=0.0, seed=i)
+        started = time.perf_counter()
+        text = await evaluator.backend.generate(generation)
+        latencies.append(time.perf_counter() - started)
+        try:
+            jsonschema.validate(json.loads(text), schema)
+            card = parse_output(text, RawScoreCard)
+            assert {d.key for d in request.spec.rubric} <= set(card.scores)
+        except (ValueError, AssertionError, jsonschema.ValidationError) as exc:
+            invalid.append({"item": items[i % len(items)]["id"], "reason": str(exc)[:200]})
+        print(f"evaluation {i + 1}/{count}: {latencies[-1]:.1f}s {'invalid' if invalid and invalid[-1] else 'ok'}",
+              flush=True)
+    await evaluator.aclose()
+    return {"evaluations": count, "valid": count - len(invalid), "valid_rate": round(1 - len(invalid) / count, 3),
+            "latency_p50_s": round(statistics.median(latencies), 2),
+            "latency_p90_s": round(statistics.quantiles(latencies, n=10)[-1], 2), "invalid": invalid}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    return {"model": args.model, "questions": await question_timing(args.model),
+            "speed": await speed(args.model, args.speed_runs),
+            "evaluation": await evaluations(args.model, args.evaluations)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b", help="model package name or GGUF path")
+    parser.add_argument("--evaluations", type=int, default=50)
+    parser.add_argument("--speed-runs", type=int, default=3)
+    args = parser.parse_args()
+    results = anyio.run(run, args)
+    q, s, e = results["questions"], results["speed"], results["evaluation"]
+    print_table(f"LLM bench on {args.model}", [
+        ("model load", f"{q['load_s']} s"),
+        ("time to first question (streamed)", f"{q['first_question_s']} s"),
+        (f"time to {q['questions']} questions", f"{q['five_questions_s']} s"),
+        ("tokens/s through the plugin", f"{s['plugin_tokens_per_s']}"),
+        ("tokens/s llama.cpp alone", f"{s['llama_cpp_tokens_per_s']}"),
+        ("ratio (target >= 0.95)", f"{s['ratio']} (same output: {s['same_output']})"),
+        ("evaluation latency p50 / p90", f"{e['latency_p50_s']} s / {e['latency_p90_s']} s"),
+        ("schema-valid evaluations", f"{e['valid']}/{e['evaluations']} ({e['valid_rate']:.0%})"),
+    ])
+    print(f"\nwrote {write_results('llm', results)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The gguf plugin: registers question source ``gguf`` and evaluator ``gguf``, both on llama.cpp.
+
+Options (``INTERVIEW_ENGINE_EVALUATOR_OPTIONS`` / ``INTERVIEW_ENGINE_QUESTION_SOURCE_OPTIONS``, JSON):
+``model_path`` (a .gguf file), ``model`` (a model package name such as ``qwen2.5-coder-1.5b`` or
+``smollm2-135m``, or a file name in the models directory), ``models_dir``, ``n_ctx``, ``n_threads``,
+``n_gpu_layers``, ``chat_format``, ``attempts``, ``temperature``, ``seed``; the evaluator also takes
+``max_tokens``. llama-cpp-python is imported only when a provider is created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interview_engine import hookimpl
+from interview_engine.llm import LLMEvaluator, LLMQuestionSource
+
+from .locate import find_model
+
+EVALUATOR_DEFAULT_FILE = "solar-10.7b-instruct-v1.0.Q8_0.gguf"
+"""upstage/SOLAR-10.7B-Instruct-v1.0 at Q8_0, looked for in the models directory."""
+QUESTION_SOURCE_DEFAULT_FILE = "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"
+"""Llama-3.1-8B-Instruct at Q4_K_M, looked for in the models directory."""
+
+
+def _backend(role: str, default_file: str, *, model: str | None, model_path: str | None,
+             models_dir: str | None, **llama_options: Any) -> Any:
+    from .backend import GGUFBackend
+
+    choice = find_model(role=role, default_file=default_file, model=model, model_path=model_path,
+                        directory=models_dir)
+    return GGUFBackend(choice, **llama_options)
+
+
+def gguf_question_source(
+    *, model: str | None = None, model_path: str | None = None, models_dir: str | None = None,
+    n_ctx: int = 8192, n_threads: int | None = None, n_gpu_layers: int = 0, chat_format: str | None = None,
+    attempts: int = 3, temperature: float = 0.7, seed: int | None = None,
+) -> LLMQuestionSource:
+    """The ``gguf`` question source (default model: Llama-3.1-8B-Instruct, else the demo package)."""
+    backend = _backend("question_source", QUESTION_SOURCE_DEFAULT_FILE, model=model, model_path=model_path,
+                       models_dir=models_dir, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
+                       chat_format=chat_format)
+    return LLMQuestionSource(backend, attempts=attempts, temperature=temperature, seed=seed)
+
+
+def gguf_evaluator(
+    *, model: str | None = None, model_path: str | None = None, models_dir: str | None = None,
+    n_ctx: int = 8192, n_threads: int | None = None, n_gpu_layers: int = 0, chat_format: str | None = None,
+    attempts: int = 3, temperature: float = 0.0, seed: int | None = 0, max_tokens: int | None = None,
+) -> LLMEvaluator:
+    """The ``gguf`` evaluator (default model: SOLAR-10.7B-Instruct Q8_0, else the demo package)."""
+    backend = _backend("evaluator", EVALUATOR_DEFAULT_FILE, model=model, model_path=model_path,
+                       models_dir=models_dir, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
+                       chat_format=chat_format)
+    return LLMEvaluator(backend, attempts=attempts, temperature=temperature, seed=seed, max_tokens=max_tokens)
+
+
+@hookimpl
+def register_question_sources(register: Any) -> None:
+    register("gguf", gguf_question_source)
+
+
+@hookimpl
+def register_evaluators(register: Any) -> None:
+    register("gguf", gguf_evaluator)

@@ -1,0 +1,38 @@
+"""The core conformance suites, run against the gguf providers on real llama.cpp inference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from interview_engine_gguf.plugin import gguf_evaluator, gguf_question_source
+
+from interview_engine.llm import LLMEvaluator, LLMQuestionSource
+from interview_engine.testing.conformance import EvaluatorConformance, QuestionSourceConformance
+
+OPTIONS: dict[str, Any] = {"model": "smollm2-135m", "n_ctx": 4096}
+
+
+def _closing(provider: Any) -> Iterator[Any]:
+    yield provider
+    anyio.run(provider.aclose)
+
+
+class TestGGUFQuestionSource(QuestionSourceConformance):
+    @pytest.fixture(scope="class")
+    def provider(self, smollm2_path: Path) -> Iterator[LLMQuestionSource]:
+        yield from _closing(gguf_question_source(**OPTIONS, seed=0))
+
+
+class TestGGUFEvaluator(EvaluatorConformance):
+    @pytest.fixture(scope="class")
+    def provider(self, smollm2_path: Path) -> Iterator[LLMEvaluator]:
+        yield from _closing(gguf_evaluator(**OPTIONS))
+
+    @pytest.fixture(scope="class")
+    def failing_provider(self, smollm2_path: Path) -> Iterator[LLMEvaluator]:
+        """Eight tokens cannot hold a score card: every attempt is truncated, invalid JSON."""
+        yield from _closing(gguf_evaluator(**OPTIONS, max_tokens=8))
