@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 from interview_engine_transformers.backend import TransformersBackend
+from interview_engine_transformers.constrained import JsonSchemaLogitsProcessor
 from interview_engine_transformers.options import TransformersOptions
 
 from interview_engine.errors import ConfigurationError, ModelNotFound, ProviderError
@@ -73,13 +74,14 @@ async def test_schema_constrained_output_is_valid(
 
 async def test_output_wraps_up_to_fit_a_tight_budget(backend: TransformersBackend) -> None:
     schema = evaluation_schema(SPECS["en"])
-    roomy = json.loads(await backend.generate(request(json_schema=schema, max_tokens=600, temperature=0)))
-    for max_tokens in (130, 200):
+    roomy = await backend.generate(request(json_schema=schema, max_tokens=1000, temperature=0))
+    vocabulary = backend._loaded.vocabulary  # type: ignore[union-attr]
+    shortest = JsonSchemaLogitsProcessor(vocabulary, schema, 1000).shortest_completion(limit=1000)
+    for max_tokens in (shortest + 12, shortest + 80):
         text = await backend.generate(request(json_schema=schema, max_tokens=max_tokens, temperature=0))
         assert backend.last_usage is not None and backend.last_usage.completion_tokens <= max_tokens
-        document = json.loads(text)
-        jsonschema.validate(document, schema)
-        assert len(text) < len(json.dumps(roomy, ensure_ascii=False, separators=(",", ":")))
+        jsonschema.validate(json.loads(text), schema)
+        assert len(text) < len(roomy)
 
 
 async def test_a_budget_too_small_for_the_schema_gives_truncated_text(backend: TransformersBackend) -> None:

@@ -36,6 +36,7 @@ MAX_SIMULATION = 512
 basis when this many tokens are left."""
 
 Mask = npt.NDArray[np.bool_]
+Bits = npt.NDArray[np.uint8]
 
 
 class GrammarVocabulary:
@@ -49,21 +50,27 @@ class GrammarVocabulary:
         self.closers = [ids[0] for ids in (self.tokenizer.tokenize_str(c) for c in CLOSERS) if len(ids) == 1]
         self.lengths = np.array([len(self.tokenizer.decode_bytes([t])) for t in range(self.size)])
 
-    def allowed(self, matcher: llguidance.LLMatcher) -> Mask:
-        """The tokens the matcher accepts next, as a boolean vector over the vocabulary."""
-        bits = np.frombuffer(matcher.compute_bitmask(), dtype=np.uint8)
+    def bitmask(self, matcher: llguidance.LLMatcher) -> Bits:
+        """The tokens the matcher accepts next, one bit per token (little-endian within each byte)."""
+        return np.frombuffer(matcher.compute_bitmask(), dtype=np.uint8)
+
+    def unpack(self, bits: Bits) -> Mask:
         return np.unpackbits(bits, bitorder="little")[: self.size].astype(bool)
 
-    def closing_token(self, matcher: llguidance.LLMatcher, allowed: Mask) -> int | None:
+    def closing_token(self, matcher: llguidance.LLMatcher, bits: Bits) -> int | None:
         """The token wrap-up forces here: end of generation, else forced text, else the first allowed
         closer; None where the model must choose (a digit, the first character of a required string)."""
         for token in self.eos_ids:
-            if token < self.size and allowed[token]:
+            if token < self.size and _allows(bits, token):
                 return token
         forced = matcher.compute_ff_tokens()
         if forced:
             return forced[0]
-        return next((token for token in self.closers if allowed[token]), None)
+        return next((token for token in self.closers if _allows(bits, token)), None)
+
+
+def _allows(bits: Bits, token: int) -> bool:
+    return bool(bits[token >> 3] >> (token & 7) & 1)
 
 
 class JsonSchemaLogitsProcessor(LogitsProcessor):
@@ -84,14 +91,15 @@ class JsonSchemaLogitsProcessor(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         if self._steps and not self._matcher.consume_token(int(input_ids[0, -1])):
             raise ProviderError(f"constrained decoding lost track of the output: {self._matcher.get_error()}")
-        allowed = self._vocabulary.allowed(self._matcher)
+        bits = self._vocabulary.bitmask(self._matcher)
+        allowed = self._vocabulary.unpack(bits)
         left = self._budget - self._steps
         self._steps += 1
         if not self.wrapping_up and self._must_wrap_up(left):
             log.debug("wrapping up JSON with %d of %d tokens left", left, self._budget)
             self.wrapping_up = True
         if self.wrapping_up:
-            token = self._vocabulary.closing_token(self._matcher, allowed)
+            token = self._vocabulary.closing_token(self._matcher, bits)
             if token is not None:
                 allowed = np.zeros_like(allowed)
                 allowed[token] = True
@@ -105,12 +113,12 @@ class JsonSchemaLogitsProcessor(LogitsProcessor):
         a quarter of the remaining slack, so they get frequent only near the end."""
         if self._steps < self._next_check:
             return False
-        needed = self._shortest_completion(limit=min(left, MAX_SIMULATION))
+        needed = self.shortest_completion(limit=min(left, MAX_SIMULATION))
         slack = left - (needed + 2 + needed // 8)
         self._next_check = self._steps + min(MAX_CHECK_INTERVAL, max(1, slack // 4))
         return slack <= 0
 
-    def _shortest_completion(self, limit: int) -> int:
+    def shortest_completion(self, limit: int) -> int:
         """Tokens (end of generation included) the wrap-up policy needs to finish from here, where the
         model's own choices are taken to be the longest allowed tokens; more than ``limit`` when it
         cannot finish within it."""
@@ -118,9 +126,10 @@ class JsonSchemaLogitsProcessor(LogitsProcessor):
         for count in range(limit + 1):
             if matcher.is_accepting():
                 return count + 1
-            allowed = self._vocabulary.allowed(matcher)
-            token = self._vocabulary.closing_token(matcher, allowed)
+            bits = self._vocabulary.bitmask(matcher)
+            token = self._vocabulary.closing_token(matcher, bits)
             if token is None:
+                allowed = self._vocabulary.unpack(bits)
                 if not allowed.any():
                     break
                 token = int(np.argmax(np.where(allowed, self._vocabulary.lengths, -1)))
