@@ -3,9 +3,10 @@
 - time to the first streamed question, and to all 5, from LLMQuestionSource;
 - generation speed through GGUFBackend against llama-cpp-python called directly on the same prompt
   (greedy, so both produce the same tokens; alternating runs, medians); the ratio must be >= 0.95;
-- latency and schema-valid rate of evaluations: each evaluation prompt of bench/data/evaluator_items.json
-  (cycled to ``--evaluations``) decoded once under the evaluation schema, with no retry, and checked
-  with jsonschema and the rubric.
+- latency and schema-valid rate of evaluations: the first scoring attempt LLMEvaluator makes (after the
+  question's key points, which it remembers per question) for each item of
+  bench/data/evaluator_items.json (cycled to ``--evaluations``), decoded once under the evaluation
+  schema with no retry, and checked with jsonschema, the output model and the rubric.
 
     .venv/bin/python bench/llm.py [--model qwen2.5-coder-1.5b] [--evaluations 50] [--speed-runs 3]
 
@@ -27,10 +28,10 @@ from interview_engine_gguf.backend import GGUFBackend, default_threads
 from interview_engine_gguf.locate import find_model
 from interview_engine_gguf.plugin import QUESTION_SOURCE_DEFAULT_FILE, gguf_question_source
 
-from interview_engine.llm import GenerationRequest, evaluation_messages, evaluation_schema
+from interview_engine.llm import GenerationRequest, evaluation_schema
 from interview_engine.llm.evaluator import LLMEvaluator
 from interview_engine.llm.schemas import RawScoreCard
-from interview_engine.llm.structured import parse_output
+from interview_engine.llm.structured import attempt_request, parse_output
 from interview_engine.models import InterviewSpec, QuestionPlanRequest
 
 SPEC = InterviewSpec(
@@ -97,9 +98,10 @@ async def evaluations(model: str, count: int) -> dict[str, Any]:
     latencies, invalid = [], []
     for i in range(count):
         request = request_for(items[i % len(items)])
-        schema = evaluation_schema(request.spec)
-        generation = GenerationRequest(messages=evaluation_messages(request), json_schema=schema,
-                                       max_tokens=140 * len(request.spec.rubric) + 120, temperature=0.0, seed=i)
+        schema = evaluation_schema(request.spec, request.answer.text)
+        generation = attempt_request(await evaluator.scoring_messages(request), schema, attempt=0, seed=i,
+                                     temperature=evaluator.temperature,
+                                     max_tokens=evaluator.max_tokens_for(request.spec))
         started = time.perf_counter()
         text = await evaluator.backend.generate(generation)
         latencies.append(time.perf_counter() - started)

@@ -60,7 +60,9 @@ def test_evaluation_schema_lists_every_dimension_in_rubric_order() -> None:
     schema = evaluation_schema(spec)
     assert list(schema["properties"]["scores"]["properties"]) == ["depth", "clarity"]
     assert schema["properties"]["scores"]["required"] == ["depth", "clarity"]
-    assert questions_schema(3)["properties"]["questions"]["minItems"] == 3
+    planned = questions_schema(3)["properties"]["questions"]
+    assert planned["minItems"] == 3 and [i["properties"]["kind"]["enum"] for i in planned["prefixItems"]] == [
+        ["technical"], ["experience"], ["technical"]]
     assert follow_up_schema()["required"] == ["follow_up", "question"]
 
 

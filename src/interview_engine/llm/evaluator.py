@@ -6,13 +6,15 @@ unsupported and short answers capped. This module only asks well and validates t
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import OrderedDict
 
 from ..errors import EvaluationFailed
 from ..models import DimensionScore, EvaluationRequest, InterviewSpec, ScoreCard
 from .backend import ChatBackend, ChatMessage
 from .prompts import fence, new_nonce, render
-from .schemas import RawScoreCard, evaluation_schema
+from .schemas import KeyPoints, RawScoreCard, evaluation_schema, points_schema
 from .structured import DEFAULT_ATTEMPTS, generate_structured
 
 log = logging.getLogger(__name__)
@@ -20,13 +22,20 @@ log = logging.getLogger(__name__)
 ANSWER_CHARS = 12_000
 """Answers are cut to this many characters in the prompt (about 3,000 tokens)."""
 TOKENS_PER_DIMENSION = 140
-FEEDBACK_TOKENS = 120
+FIXED_TOKENS = 200
+"""Coverage, verdict and feedback."""
+POINTS_TOKENS = 120
+CACHED_QUESTIONS = 256
 
 
 class LLMEvaluator:
-    """An Evaluator on a chat model. After ``attempts`` invalid outputs it raises EvaluationFailed with
-    the reason, which the session records on the evaluation. ``max_tokens`` overrides the output budget
-    (which otherwise grows with the rubric)."""
+    """An Evaluator on a chat model, in two steps of one conversation: the model first lists the key
+    points a strong answer to the question makes (before it sees the answer; remembered per question),
+    then marks which the answer covers, gives a verdict and scores each rubric dimension with quotes.
+
+    After ``attempts`` invalid outputs it raises EvaluationFailed with the reason, which the session
+    records on the evaluation. ``max_tokens`` overrides the scoring step's output budget (which
+    otherwise grows with the rubric)."""
 
     def __init__(
         self,
@@ -44,19 +53,20 @@ class LLMEvaluator:
         self.temperature = temperature
         self.seed = seed
         self.max_tokens = max_tokens
+        self._points: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
 
     async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
         spec = request.spec
         raw = await generate_structured(
             self.backend,
-            evaluation_messages(request),
+            await self.scoring_messages(request),
             evaluation_schema(spec, request.answer.text),
             RawScoreCard,
             what=f"evaluation of answer {request.answer.id}",
             error=EvaluationFailed,
             attempts=self.attempts,
             temperature=self.temperature,
-            max_tokens=self.max_tokens or TOKENS_PER_DIMENSION * len(spec.rubric) + FEEDBACK_TOKENS,
+            max_tokens=self.max_tokens_for(spec),
             seed=self.seed,
             check=lambda card: _check_dimensions(card, spec),
         )
@@ -70,27 +80,72 @@ class LLMEvaluator:
         ]
         return ScoreCard(scores=scores, feedback=raw.feedback.strip())
 
+    async def scoring_messages(self, request: EvaluationRequest) -> list[ChatMessage]:
+        """The chat for the scoring step, asking for the question's key points first if not yet known."""
+        opening = points_messages(request)
+        return evaluation_messages(request, await self._key_points(request, opening), opening)
+
+    async def _key_points(self, request: EvaluationRequest, opening: list[ChatMessage]) -> list[str]:
+        spec = request.spec
+        key = (spec.language, spec.role, spec.level, request.question.text)
+        if key not in self._points:
+            found = await generate_structured(
+                self.backend,
+                opening,
+                points_schema(),
+                KeyPoints,
+                what=f"key points of question {request.question.id}",
+                error=EvaluationFailed,
+                attempts=self.attempts,
+                temperature=self.temperature,
+                max_tokens=POINTS_TOKENS,
+                seed=self.seed,
+            )
+            self._points[key] = [p.strip() for p in found.points]
+            while len(self._points) > CACHED_QUESTIONS:
+                self._points.popitem(last=False)
+        return self._points[key]
+
+    def max_tokens_for(self, spec: InterviewSpec) -> int:
+        """The output budget for one evaluation under ``spec``'s rubric."""
+        return self.max_tokens or TOKENS_PER_DIMENSION * len(spec.rubric) + FIXED_TOKENS
+
     async def aclose(self) -> None:
         await self.backend.aclose()
 
 
-def evaluation_messages(request: EvaluationRequest) -> list[ChatMessage]:
-    """The chat for one evaluation: a system prompt that depends only on language and rubric (so
-    backends can reuse its cached prefix), and the fenced question and answer."""
+def points_messages(request: EvaluationRequest) -> list[ChatMessage]:
+    """The opening of an evaluation: a system prompt that depends only on language and rubric (so
+    backends can reuse its cached prefix), and the question, asking for its key points."""
+    spec = request.spec
+    user = render(
+        spec.language,
+        "points.user",
+        role=spec.role,
+        level=spec.level,
+        question=fence("question", request.question.text, new_nonce()),
+    )
+    system = render(spec.language, "evaluation.system", rubric=_rubric(spec))
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+
+
+def evaluation_messages(
+    request: EvaluationRequest, points: list[str], opening: list[ChatMessage] | None = None
+) -> list[ChatMessage]:
+    """The whole evaluation chat: the opening, the key points as the model's reply, and the fenced
+    answer with the request to score it."""
     spec = request.spec
     nonce = new_nonce()
     user = render(
         spec.language,
         "evaluation.user",
-        role=spec.role,
-        level=spec.level,
         nonce=nonce,
-        question=fence("question", request.question.text, nonce),
         answer=fence("answer", request.answer.text, nonce, limit=ANSWER_CHARS),
         keys=", ".join(d.key for d in spec.rubric),
     )
     return [
-        ChatMessage(role="system", content=render(spec.language, "evaluation.system", rubric=_rubric(spec))),
+        *(opening or points_messages(request)),
+        ChatMessage(role="assistant", content=json.dumps({"points": points}, ensure_ascii=False)),
         ChatMessage(role="user", content=user),
     ]
 

@@ -17,6 +17,8 @@ from ..models import InterviewSpec
 QUESTION_CHARS = 300
 QUOTE_CHARS = 160
 QUOTES_PER_DIMENSION = 2
+POINTS = 3
+POINT_CHARS = 80
 FEEDBACK_CHARS = 300
 COMPETENCY_CHARS = 40
 FRAGMENT_WORDS = 12
@@ -38,8 +40,12 @@ class _Output(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+QuestionKind = Literal["technical", "experience"]
+KINDS: tuple[QuestionKind, ...] = ("technical", "experience")
+
+
 class PlannedQuestion(_Output):
-    kind: Literal["technical", "experience"]
+    kind: QuestionKind
     competency: Annotated[str, Field(max_length=80)] = ""
     text: Annotated[str, Field(min_length=5, max_length=2_000)]
 
@@ -63,9 +69,15 @@ class RawDimension(_Output):
 Verdict = Literal["excellent", "good", "partial", "weak", "off_topic"]
 
 
+class KeyPoints(_Output):
+    points: Annotated[list[str], Field(min_length=1)]
+
+
 class RawScoreCard(_Output):
+    covered: list[bool] = Field(default_factory=list)
     verdict: Verdict
-    """The model's overall call, asked for first so that its dimension scores are anchored to it."""
+    """The model marks which key points the answer covers and gives an overall verdict first, so that
+    its dimension scores are anchored to that reasoning."""
     scores: dict[str, RawDimension]
     feedback: str = ""
 
@@ -84,15 +96,23 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def questions_schema(count: int) -> dict[str, Any]:
-    """``{"questions": [{"kind", "competency", "text"}, ...]}`` with exactly ``count`` items."""
-    item = _object(
-        {
-            "kind": {"type": "string", "enum": ["technical", "experience"]},
+    """``{"questions": [{"kind", "competency", "text"}, ...]}`` with exactly ``count`` items whose kinds
+    alternate technical, experience, technical, ... so every plan mixes both."""
+    items = [
+        _object({
+            "kind": {"type": "string", "enum": [KINDS[i % len(KINDS)]]},
             "competency": _string(COMPETENCY_CHARS),
             "text": _string(QUESTION_CHARS, min_length=5),
-        }
-    )
-    return _object({"questions": {"type": "array", "items": item, "minItems": count, "maxItems": count}})
+        })
+        for i in range(count)
+    ]
+    return _object({"questions": {"type": "array", "prefixItems": items, "minItems": count, "maxItems": count}})
+
+
+def points_schema() -> dict[str, Any]:
+    """``{"points": [3 short phrases]}``: what a strong answer makes, listed before seeing the answer."""
+    items = _string(POINT_CHARS, min_length=3)
+    return _object({"points": {"type": "array", "items": items, "minItems": POINTS, "maxItems": POINTS}})
 
 
 def follow_up_schema() -> dict[str, Any]:
@@ -114,9 +134,10 @@ def answer_fragments(answer: str) -> list[str]:
 
 
 def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[str, Any]:
-    """``{"verdict": ..., "scores": {<dimension key>: {"evidence": [quote], "score": 0-100}}, "feedback": str}``,
-    one entry per rubric dimension in rubric order. Given the ``answer``, each quote must be one of its
-    fragments (``answer_fragments``), so a constrained decoder can only quote the answer verbatim."""
+    """``{"covered": [3 bools], "verdict": ..., "scores": {<dimension key>:
+    {"evidence": [quote], "score": 0-100}}, "feedback": str}``, one score per rubric dimension in rubric
+    order. Given the ``answer``, each quote must be one of its fragments (``answer_fragments``), so a
+    constrained decoder can only quote the answer verbatim."""
     quote: dict[str, Any] = _string(QUOTE_CHARS, min_length=1)
     limit = QUOTES_PER_DIMENSION
     if answer is not None:
@@ -130,5 +151,9 @@ def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[st
         }
     )
     scores = _object({d.key: dimension for d in spec.rubric})
-    verdict = {"type": "string", "enum": list(Verdict.__args__)}
-    return _object({"verdict": verdict, "scores": scores, "feedback": _string(FEEDBACK_CHARS)})
+    return _object({
+        "covered": {"type": "array", "items": {"type": "boolean"}, "minItems": POINTS, "maxItems": POINTS},
+        "verdict": {"type": "string", "enum": list(Verdict.__args__)},
+        "scores": scores,
+        "feedback": _string(FEEDBACK_CHARS),
+    })
