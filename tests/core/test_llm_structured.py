@@ -8,7 +8,7 @@ import pytest
 
 from interview_engine.errors import EvaluationFailed, ProviderError
 from interview_engine.llm import ChatMessage, evaluation_schema, follow_up_schema, questions_schema
-from interview_engine.llm.schemas import FollowUpDecision, RawScoreCard
+from interview_engine.llm.schemas import FollowUpDecision, RawScoreCard, answer_fragments
 from interview_engine.llm.structured import ItemScanner, extract_json, generate_structured, parse_output
 from interview_engine.llm.testing import ScriptedBackend
 from interview_engine.models import InterviewSpec, RubricDimension
@@ -97,3 +97,14 @@ async def test_backend_errors_become_the_callers_error_type() -> None:
     with pytest.raises(EvaluationFailed, match="server down"):
         await generate_structured(Broken(), MESSAGES, follow_up_schema(), FollowUpDecision, what="x",
                                   error=EvaluationFailed)
+
+
+def test_answer_fragments_are_the_quotable_phrases_of_the_answer() -> None:
+    answer = 'First, I run EXPLAIN ANALYZE. Then I add an index - a "covering" one\\with C:\\path\x01 too.\n\nDone'
+    fragments = answer_fragments(answer)
+    assert fragments[:3] == ["First", "I run EXPLAIN ANALYZE.", "Then I add an index"]
+    assert all(not set(f) & {'"', "\\", "\x01"} for f in fragments)  # never in a grammar literal
+    assert "covering" in fragments and "Done" in fragments
+    assert answer_fragments(" ".join(["word"] * 30)) == [" ".join(["word"] * 12), " ".join(["word"] * 6)]
+    schema = evaluation_schema(InterviewSpec(role="x"), "um")
+    assert schema["properties"]["scores"]["properties"]["role_fit"]["properties"]["evidence"]["maxItems"] == 0

@@ -24,7 +24,10 @@ COMPETENCY_CHARS = 40
 FRAGMENT_WORDS = 12
 MIN_FRAGMENT_CHARS = 3
 MAX_FRAGMENTS = 80
-_BREAKS = re.compile(r"(?<=[.!?;:。！？])\s+|\n+|,\s+|\s+-\s+")
+_BREAKS = re.compile(r"(?<=[.!?;:。！？])\s+|\n+|,\s+|\s+-\s+|[\"\\\x00-\x1f\x7f]+")
+"""Where fragments end: sentence and clause ends, and characters a grammar literal cannot hold safely
+(llama-cpp-python's converter leaves the backslash of an escaped quote unescaped, which breaks the
+grammar and crashes llama.cpp)."""
 
 
 def _clamp(value: Any) -> Any:
