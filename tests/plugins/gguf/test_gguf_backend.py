@@ -80,3 +80,11 @@ async def test_strings_under_a_schema_hold_no_raw_control_characters(backend: An
         text = await backend.generate(GenerationRequest(messages=poem, json_schema=schema, max_tokens=160,
                                                         temperature=0.8, seed=seed))
         assert json.loads(text)["poem"]  # strict JSON: a bare newline inside the string would fail here
+
+
+async def test_a_grammar_llama_cpp_cannot_parse_is_a_provider_error_not_a_crash(backend: Any) -> None:
+    schema = {"type": "object", "properties": {"quote": {"type": "string", "enum": ['say "hi"']}},
+              "required": ["quote"]}  # llama-cpp-python's converter breaks the escaped quote
+    with pytest.raises(ProviderError, match="cannot parse the grammar"):
+        await backend.generate(_request(json_schema=schema))
+    assert await backend.generate(_request(max_tokens=2))  # and the worker goes on

@@ -65,6 +65,7 @@ class GGUFBackend:
         self._closed = False
         self._llama: Any = None
         self._load_error: ProviderError | None = None
+        self._parsed: set[str] = set()
         self.model_path: Path | None = None
 
     async def load(self) -> None:
@@ -132,7 +133,7 @@ class GGUFBackend:
         if request.seed is not None:
             kwargs["seed"] = request.seed
         if request.json_schema is not None:
-            kwargs["grammar"] = _grammar(json.dumps(request.json_schema))
+            kwargs["grammar"] = self._checked_grammar(llama, json.dumps(request.json_schema))
         chunks = llama.create_chat_completion(**kwargs)  # a lazy generator: errors surface while iterating
         try:
             for chunk in chunks:
@@ -147,6 +148,22 @@ class GGUFBackend:
             raise
         finally:
             chunks.close()
+
+    def _checked_grammar(self, llama: Any, schema_json: str) -> Any:
+        """The schema's grammar, parsed once by llama.cpp first: llama-cpp-python adds a grammar it cannot
+        parse to the sampler chain unchecked, and sampling then crashes the process."""
+        grammar = _grammar(schema_json)
+        if grammar._grammar not in self._parsed:
+            import llama_cpp
+
+            sampler = llama_cpp.llama_sampler_init_grammar(
+                llama._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+            if not sampler:
+                raise ProviderError("llama.cpp cannot parse the grammar built from this JSON schema "
+                                    "(see its log above); simplify the schema")
+            llama_cpp.llama_sampler_free(sampler)
+            self._parsed.add(grammar._grammar)
+        return grammar
 
     def _ensure_loaded(self) -> Any:
         if self._llama is not None:
