@@ -30,6 +30,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "bfloat16": {"dtype": "bfloat16", "quantization": "none"},
     "4-bit NF4": {"dtype": "bfloat16", "quantization": "4bit"},
 }
+KEY_POINTS = ["an index on the filtered column", "reading the query plan", "measuring after the change"]
+"""The evaluator's first step (key points of a strong answer), given, so each run is one generation."""
 TINY_CONFIGS: dict[str, dict[str, Any]] = {
     "float32 (CPU)": {"device": "cpu", "quantization": "none", "threads": 1},
 }
@@ -61,8 +63,9 @@ def evaluation_request(max_tokens: int, *, json_output: bool) -> Any:
     question = Question(interview_id="bench", ordinal=0, kind="generated",
                         text="How would you speed up a slow database query?")
     answer = Answer(interview_id="bench", question_id=question.id, text=ANSWERS["en"])
-    messages = evaluation_messages(EvaluationRequest(spec=spec, question=question, answer=answer))
-    schema = evaluation_schema(spec) if json_output else None
+    request = EvaluationRequest(spec=spec, question=question, answer=answer)
+    messages = evaluation_messages(request, KEY_POINTS)
+    schema = evaluation_schema(spec, answer.text) if json_output else None
     return GenerationRequest(messages=messages, json_schema=schema, max_tokens=max_tokens, temperature=0)
 
 
@@ -123,7 +126,12 @@ def build_model(model_dir: Path, *, tiny: bool) -> Path:
           flush=True)
     if tiny:
         return build_random_llama(model_dir, shape={"vocab_size": 4096})
-    return build_random_llama(model_dir, shape=LLAMA_3_1_8B, dtype="bfloat16", device="cuda")
+    import torch
+
+    build_random_llama(model_dir, shape=LLAMA_3_1_8B, dtype="bfloat16", device="cuda")
+    gc.collect()
+    torch.cuda.empty_cache()
+    return model_dir
 
 
 def print_table(report: dict[str, Any]) -> None:
