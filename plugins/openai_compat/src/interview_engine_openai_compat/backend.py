@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
@@ -62,7 +62,7 @@ class OpenAICompatBackend:
         async with aclosing(self.stream(request)) as chunks:
             return "".join([chunk async for chunk in chunks])
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[str, None]:
         async with self._response(request) as response:
             try:
                 async for data in sse_data(response.aiter_lines()):

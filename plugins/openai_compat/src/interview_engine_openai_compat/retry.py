@@ -22,7 +22,7 @@ class Backoff:
         server's Retry-After when it gave one, else the jittered exponential delay."""
         if retry_after is not None:
             return retry_after
-        exponential = min(self.max_s, self.base_s * 2**attempt)
+        exponential = min(self.max_s, self.base_s * 2.0**attempt)
         return exponential * random.uniform(0.5, 1.0)
 
 

@@ -19,7 +19,7 @@ import llguidance.hf
 import numpy as np
 import numpy.typing as npt
 import torch
-from transformers import LogitsProcessor, PreTrainedTokenizerBase
+from transformers import LogitsProcessor, PreTrainedTokenizerFast
 
 from interview_engine.errors import ProviderError
 
@@ -43,7 +43,7 @@ class GrammarVocabulary:
     """A model's vocabulary as llguidance sees it, built once per loaded model (about a second for a
     128k-token vocabulary)."""
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, model_vocab_size: int, eos_ids: list[int]) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerFast, model_vocab_size: int, eos_ids: list[int]) -> None:
         self.size = max(len(tokenizer), model_vocab_size)
         self.tokenizer = llguidance.hf.from_tokenizer(tokenizer, n_vocab=self.size, eos_token=eos_ids)
         self.eos_ids = eos_ids

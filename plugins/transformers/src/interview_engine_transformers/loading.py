@@ -90,7 +90,10 @@ def load_model(path: Path, placement: Placement) -> LoadedModel:
     model.eval()
     eos_ids = _eos_ids(model.generation_config.eos_token_id, tokenizer.eos_token_id)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
-    vocabulary = GrammarVocabulary(tokenizer, model.config.vocab_size, eos_ids)
+    try:
+        vocabulary = GrammarVocabulary(tokenizer, model.config.vocab_size, eos_ids)
+    except ValueError as exc:  # llguidance takes fast (Rust) tokenizers only
+        raise ProviderError(f"cannot constrain decoding with the tokenizer at {path}: {_first_line(exc)}") from exc
     return LoadedModel(model=model, tokenizer=tokenizer, vocabulary=vocabulary, eos_ids=eos_ids, pad_id=pad_id)
 
 
