@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class InterviewEngineError(Exception):
     """Base class of every error the SDK raises on purpose."""
@@ -78,3 +80,11 @@ class InvalidAudio(TranscriptionError):
 
 class InvalidFrame(ProviderError):
     """A video frame handed to an emotion analyzer is not a usable image."""
+
+
+def validation_message(exc: ValidationError, limit: int = 3) -> str:
+    """A pydantic ValidationError as one line: ``field.path: problem; …`` (at most ``limit`` problems)."""
+    errors = exc.errors()
+    problems = [f"{'.'.join(str(p) for p in e['loc']) + ': ' if e['loc'] else ''}{e['msg']}" for e in errors[:limit]]
+    more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+    return "; ".join(problems) + more

@@ -33,6 +33,7 @@ from .errors import (
     ProviderError,
     ReportNotReady,
     WrongQuestion,
+    validation_message,
 )
 from .grounding import ground_scores
 from .jobs.base import Jobs, evaluation_job
@@ -87,7 +88,7 @@ def parse_spec(spec: InterviewSpec | dict[str, Any]) -> InterviewSpec:
     try:
         return InterviewSpec.model_validate(spec)
     except ValidationError as exc:
-        raise InvalidSpec(f"invalid interview spec: {_first_error(exc)}") from exc
+        raise InvalidSpec(f"invalid interview spec: {validation_message(exc)}") from exc
 
 
 def check_answer_text(text: object) -> str:
@@ -201,7 +202,7 @@ class Session:
                     duration_s=duration_s, segments=list(segments),
                 )
             except ValidationError as exc:
-                raise InvalidAnswer(f"invalid answer: {_first_error(exc)}") from exc
+                raise InvalidAnswer(f"invalid answer: {validation_message(exc)}") from exc
             job = evaluation_job(answer.id) if self._ctx.evaluator is not None else None
             await self._ctx.store.record_answer(answer, job)
             self._answers[question.id] = answer
@@ -364,7 +365,8 @@ async def _score(
     except TimeoutError:
         return Evaluation(**base, status="failed", reason=f"evaluator timed out after {ctx.evaluation_timeout_s:g} s")
     except ValidationError as exc:
-        return Evaluation(**base, status="failed", reason=f"evaluator returned invalid scores: {_first_error(exc)}")
+        reason = f"evaluator returned invalid scores: {validation_message(exc)}"
+        return Evaluation(**base, status="failed", reason=reason)
     except Exception as exc:
         log.exception("evaluator %r failed on answer %s", name, answer.id)
         return Evaluation(**base, status="failed", reason=f"evaluator error: {type(exc).__name__}: {exc}")
@@ -393,10 +395,3 @@ async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:
     if await ctx.store.save_report(report):
         await call_lifecycle(ctx.plugins, "on_session_finished", interview=interview, report=report)
     return report
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where + ': ' if where else ''}{err['msg']}{more}"

@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, validation_message
 
 CONFIG_ENV = "INTERVIEW_ENGINE_CONFIG"
 AUTO = "auto"
@@ -93,12 +93,6 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     try:
         return settings_cls(**overrides)
     except ValidationError as exc:
-        raise ConfigurationError(f"invalid settings: {_one_line(exc)}") from exc
+        raise ConfigurationError(f"invalid settings: {validation_message(exc)}") from exc
     except ValueError as exc:  # a TOML syntax error or a non-JSON *_OPTIONS variable
         raise ConfigurationError(f"invalid settings: {exc}") from exc
-
-
-def _one_line(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
-    )

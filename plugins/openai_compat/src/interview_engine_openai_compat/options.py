@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from interview_engine.errors import ConfigurationError
+from interview_engine.errors import ConfigurationError, validation_message
 
 BASE_URL_ENV = "INTERVIEW_ENGINE_OPENAI_BASE_URL"
 API_KEY_ENVS = ("INTERVIEW_ENGINE_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -51,5 +51,4 @@ class OpenAICompatOptions(BaseModel):
         try:
             return cls.model_validate(options)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
-            raise ConfigurationError(f"invalid openai_compat options: {problems}") from exc
+            raise ConfigurationError(f"invalid openai_compat options: {validation_message(exc)}") from exc

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from interview_engine.errors import ConfigurationError
+from interview_engine.errors import ConfigurationError, validation_message
 
 DEFAULT_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 MODEL_ENV = "INTERVIEW_ENGINE_TRANSFORMERS_MODEL"
@@ -38,5 +38,4 @@ class TransformersOptions(BaseModel):
         try:
             return cls.model_validate(options)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
-            raise ConfigurationError(f"invalid transformers options: {problems}") from exc
+            raise ConfigurationError(f"invalid transformers options: {validation_message(exc)}") from exc
