@@ -120,9 +120,12 @@ async def evaluations(model: str, count: int) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    return {"model": args.model, "questions": await question_timing(args.model),
-            "speed": await speed(args.model, args.speed_runs),
-            "evaluation": await evaluations(args.model, args.evaluations)}
+    results: dict[str, Any] = {"model": args.model}
+    for name, step in (("questions", question_timing(args.model)), ("speed", speed(args.model, args.speed_runs)),
+                       ("evaluation", evaluations(args.model, args.evaluations))):
+        results[name] = await step
+        print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if k != 'invalid'})}", flush=True)
+    return results
 
 
 def main() -> None:

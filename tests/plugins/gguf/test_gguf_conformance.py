@@ -21,18 +21,33 @@ def _closing(provider: Any) -> Iterator[Any]:
     anyio.run(provider.aclose)
 
 
+@pytest.fixture(scope="module")
+def question_source(smollm2_path: Path) -> Iterator[LLMQuestionSource]:
+    yield from _closing(gguf_question_source(**OPTIONS, seed=0))
+
+
+@pytest.fixture(scope="module")
+def evaluator(smollm2_path: Path) -> Iterator[LLMEvaluator]:
+    yield from _closing(gguf_evaluator(**OPTIONS))
+
+
+@pytest.fixture(scope="module")
+def failing_evaluator(smollm2_path: Path) -> Iterator[LLMEvaluator]:
+    """Eight tokens cannot hold a score card: every attempt is truncated, invalid JSON."""
+    yield from _closing(gguf_evaluator(**OPTIONS, max_tokens=8))
+
+
 class TestGGUFQuestionSource(QuestionSourceConformance):
-    @pytest.fixture(scope="class")
-    def provider(self, smollm2_path: Path) -> Iterator[LLMQuestionSource]:
-        yield from _closing(gguf_question_source(**OPTIONS, seed=0))
+    @pytest.fixture
+    def provider(self, question_source: LLMQuestionSource) -> LLMQuestionSource:
+        return question_source
 
 
 class TestGGUFEvaluator(EvaluatorConformance):
-    @pytest.fixture(scope="class")
-    def provider(self, smollm2_path: Path) -> Iterator[LLMEvaluator]:
-        yield from _closing(gguf_evaluator(**OPTIONS))
+    @pytest.fixture
+    def provider(self, evaluator: LLMEvaluator) -> LLMEvaluator:
+        return evaluator
 
-    @pytest.fixture(scope="class")
-    def failing_provider(self, smollm2_path: Path) -> Iterator[LLMEvaluator]:
-        """Eight tokens cannot hold a score card: every attempt is truncated, invalid JSON."""
-        yield from _closing(gguf_evaluator(**OPTIONS, max_tokens=8))
+    @pytest.fixture
+    def failing_provider(self, failing_evaluator: LLMEvaluator) -> LLMEvaluator:
+        return failing_evaluator

@@ -21,6 +21,7 @@ from interview_engine.llm import (
     follow_up_schema,
     questions_schema,
 )
+from interview_engine.llm.schemas import points_schema
 from interview_engine.models import (
     Answer,
     EvaluationRequest,
@@ -106,7 +107,7 @@ async def test_evaluation_validates_and_quotes_only_the_answer(recording: Record
     card = await LLMEvaluator(recording).evaluate(EvaluationRequest(spec=spec, question=QUESTION, answer=answer))
     assert [s.dimension for s in card.scores] == [d.key for d in spec.rubric]
     recording.assert_schema_valid()
-    assert recording.outputs[0][0] == evaluation_schema(spec, text)
+    assert [schema for schema, _ in recording.outputs] == [points_schema(), evaluation_schema(spec, text)]
     grounded = ground_scores(card, spec, text)
     for raw, kept in zip(card.scores, grounded, strict=True):
         assert kept.evidence == raw.evidence  # every quote was verbatim: the decoder could quote nothing else
