@@ -8,7 +8,7 @@
   bench/data/evaluator_items.json (cycled to ``--evaluations``), decoded once under the evaluation
   schema with no retry, and checked with jsonschema, the output model and the rubric.
 
-    .venv/bin/python bench/llm.py [--model qwen2.5-coder-1.5b] [--evaluations 50] [--speed-runs 3]
+    .venv/bin/python bench/llm.py [--model qwen2.5-coder-1.5b] [--evaluations 50] [--speed-runs 3] [--stages speed]
 
 Prints tables and writes bench/results/llm.json.
 """
@@ -121,9 +121,10 @@ async def evaluations(model: str, count: int) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"model": args.model}
-    for name, step in (("questions", question_timing(args.model)), ("speed", speed(args.model, args.speed_runs)),
-                       ("evaluation", evaluations(args.model, args.evaluations))):
-        results[name] = await step
+    steps = {"questions": lambda: question_timing(args.model), "speed": lambda: speed(args.model, args.speed_runs),
+             "evaluation": lambda: evaluations(args.model, args.evaluations)}
+    for name in args.stages.split(","):
+        results[name] = await steps[name]()
         print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if k != 'invalid'})}", flush=True)
     return results
 
@@ -133,20 +134,22 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b", help="model package name or GGUF path")
     parser.add_argument("--evaluations", type=int, default=50)
     parser.add_argument("--speed-runs", type=int, default=3)
+    parser.add_argument("--stages", default="questions,speed,evaluation", help="which stages to run, in order")
     args = parser.parse_args()
     results = anyio.run(run, args)
-    q, s, e = results["questions"], results["speed"], results["evaluation"]
-    print_table(f"LLM bench on {args.model}", [
-        ("model load", f"{q['load_s']} s"),
-        ("time to first question (streamed)", f"{q['first_question_s']} s"),
-        (f"time to {q['questions']} questions", f"{q['five_questions_s']} s"),
-        ("tokens/s through the plugin", f"{s['plugin_tokens_per_s']}"),
-        ("tokens/s llama.cpp alone", f"{s['llama_cpp_tokens_per_s']}"),
-        ("ratio (target >= 0.95)", f"{s['ratio']} (same output: {s['same_output']})"),
-        ("evaluation latency p50 / p90", f"{e['latency_p50_s']} s / {e['latency_p90_s']} s"),
-        ("schema-valid evaluations", f"{e['valid']}/{e['evaluations']} ({e['valid_rate']:.0%})"),
-    ])
-    print(f"\nwrote {write_results('llm', results)}")
+    rows = [("model", args.model)]
+    if q := results.get("questions"):
+        rows += [("model load", f"{q['load_s']} s"), ("time to first question (streamed)", f"{q['first_question_s']} s"),
+                 (f"time to {q['questions']} questions", f"{q['five_questions_s']} s")]
+    if s := results.get("speed"):
+        rows += [("tokens/s through the plugin", f"{s['plugin_tokens_per_s']}"),
+                 ("tokens/s llama.cpp alone", f"{s['llama_cpp_tokens_per_s']}"),
+                 ("ratio (target >= 0.95)", f"{s['ratio']} (same output: {s['same_output']})")]
+    if e := results.get("evaluation"):
+        rows += [("evaluation latency p50 / p90", f"{e['latency_p50_s']} s / {e['latency_p90_s']} s"),
+                 ("schema-valid evaluations", f"{e['valid']}/{e['evaluations']} ({e['valid_rate']:.0%})")]
+    print_table("LLM bench", rows)
+    print(f"\nwrote {write_results('llm' if len(results) == 4 else 'llm-' + args.stages.replace(',', '-'), results)}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """GGUFBackend: a ChatBackend on llama-cpp-python.
 
 One ``Llama`` instance serves every request from a single worker thread (llama.cpp is not thread-safe),
-fed by a FIFO queue. Callers wait in anyio worker threads, never on the event loop. A request cancelled
-while it waits is skipped when its turn comes; one cancelled while it runs stops at the next token.
+fed by a FIFO queue. The worker hands each token to its caller through a queue and wakes the caller's
+event loop through a socket pair (one wake-up per token, no thread hop), so nothing blocks the loop. A
+request cancelled while it waits is skipped when its turn comes; one cancelled while it runs stops at
+the next token.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import logging
 import os
 import queue
+import socket
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,10 +36,44 @@ _END = object()
 
 @dataclass(eq=False)
 class _Job:
+    """One request. The worker owns ``_wake_w`` (and closes it when done); the caller owns ``wake_r``."""
+
     request: GenerationRequest | None
     """None asks only for the model to be loaded."""
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    wake_r: socket.socket = field(init=False)
+    _wake_w: socket.socket = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wake_r, self._wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    def put(self, item: Any) -> None:
+        """Worker side: queue ``item`` and wake the caller (a gone caller is fine)."""
+        self.out.put(item)
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:  # the caller left (closed its end) or has wake-ups pending already
+            pass
+
+    def finish(self) -> None:
+        """Worker side: the last item."""
+        self.put(_END)
+        self._wake_w.close()
+
+    async def next(self) -> Any:
+        """Caller side: the next item, waiting on the event loop until the worker puts one."""
+        while True:
+            try:
+                return self.out.get_nowait()
+            except queue.Empty:
+                await anyio.wait_readable(self.wake_r)
+                try:
+                    self.wake_r.recv(4096)
+                except BlockingIOError:
+                    pass
 
 
 class GGUFBackend:
@@ -96,12 +133,13 @@ class GGUFBackend:
             self._thread.start()
         self._queue.put(job)
         try:
-            while (item := await anyio.to_thread.run_sync(job.out.get, abandon_on_cancel=True)) is not _END:
+            while (item := await job.next()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
                 yield item
         finally:
             job.cancelled.set()
+            job.wake_r.close()
 
     # the worker thread
 
@@ -112,10 +150,10 @@ class GGUFBackend:
                     if not job.cancelled.is_set():
                         self._serve(job)
                 except Exception as exc:  # delivered to the caller, typed where we know the cause
-                    job.out.put(exc if isinstance(exc, ProviderError) else ProviderError(
+                    job.put(exc if isinstance(exc, ProviderError) else ProviderError(
                         f"llama.cpp failed on {self.model_name}: {type(exc).__name__}: {exc}"))
                 finally:
-                    job.out.put(_END)
+                    job.finish()
         finally:
             if self._llama is not None:
                 self._llama.close()
@@ -141,7 +179,7 @@ class GGUFBackend:
                     break
                 delta = chunk["choices"][0]["delta"].get("content")
                 if delta:
-                    job.out.put(delta)
+                    job.put(delta)
         except ValueError as exc:
             if "exceed context window" in str(exc):
                 raise ProviderError(f"{exc}: the prompt is too long for n_ctx={llama.n_ctx()}; raise n_ctx") from exc
