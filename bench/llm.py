@@ -139,7 +139,8 @@ def main() -> None:
     results = anyio.run(run, args)
     rows = [("model", args.model)]
     if q := results.get("questions"):
-        rows += [("model load", f"{q['load_s']} s"), ("time to first question (streamed)", f"{q['first_question_s']} s"),
+        rows += [("model load", f"{q['load_s']} s"),
+                 ("time to first question (streamed)", f"{q['first_question_s']} s"),
                  (f"time to {q['questions']} questions", f"{q['five_questions_s']} s")]
     if s := results.get("speed"):
         rows += [("tokens/s through the plugin", f"{s['plugin_tokens_per_s']}"),
