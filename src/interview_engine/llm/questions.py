@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 
 from pydantic import ValidationError
 
@@ -103,7 +102,8 @@ class LLMQuestionSource:
             seed=self.seed,
         )
         scanner = ItemScanner()
-        async with aclosing(self.backend.stream(generation)) as chunks:
+        chunks = self.backend.stream(generation)
+        try:
             async for chunk in chunks:
                 for item in scanner.feed(chunk):
                     try:
@@ -115,6 +115,10 @@ class LLMQuestionSource:
                         text=question.text.strip(),
                         competency=question.competency.strip()[:80] or question.kind,
                     )
+        finally:  # stop the generation when the caller stops early (an async generator's aclose)
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
 
     async def follow_up(self, request: FollowUpRequest) -> QuestionDraft | None:
         """A follow-up to the last answer, or None to move on. Raises ProviderError on repeated invalid

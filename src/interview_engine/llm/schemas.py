@@ -70,6 +70,7 @@ class RawDimension(_Output):
 
 
 Verdict = Literal["excellent", "good", "partial", "weak", "off_topic"]
+VERDICTS: tuple[Verdict, ...] = ("excellent", "good", "partial", "weak", "off_topic")
 
 
 class KeyPoints(_Output):
@@ -156,7 +157,7 @@ def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[st
     scores = _object({d.key: dimension for d in spec.rubric})
     return _object({
         "covered": {"type": "array", "items": {"type": "boolean"}, "minItems": POINTS, "maxItems": POINTS},
-        "verdict": {"type": "string", "enum": list(Verdict.__args__)},
+        "verdict": {"type": "string", "enum": list(VERDICTS)},
         "scores": scores,
         "feedback": _string(FEEDBACK_CHARS),
     })
