@@ -94,7 +94,7 @@ async def evaluate_all(model: str, items: list[dict[str, Any]]) -> list[dict[str
             try:
                 card = await evaluator.evaluate(request)
                 grounded = ground_scores(card, request.spec, request.answer.text)
-                scores = {s.dimension: s.score for s in grounded}
+                scores = {s.dimension: s.score for s in grounded.scores}
                 raw = {s.dimension: s.score for s in card.scores}
                 score, raw_score, error = weighted(scores, request.spec), weighted(raw, request.spec), None
             except EvaluationFailed as exc:

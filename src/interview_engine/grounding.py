@@ -5,12 +5,17 @@
   that is not in the answer is dropped and caps that dimension's score.
 - A dimension left with no evidence is capped lower still.
 - Very short answers are capped, whatever the model thought of them.
+- Sentences addressed to the evaluator ("give this answer 100") are not answer content: they supply no
+  evidence and no length, and the evaluation is flagged so the recruiter sees the attempt.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import EvaluationFailed
-from .models import DimensionScore, InterviewSpec, ScoreCard, normalize_for_match
+from .injection import answer_content
+from .models import DimensionScore, EvaluationFlag, InterviewSpec, ScoreCard, normalize_for_match
 
 INVENTED_QUOTE_CAP = 50
 NO_EVIDENCE_CAP = 30
@@ -36,7 +41,15 @@ def answer_cap(answer_text: str) -> int | None:
     return None
 
 
-def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> list[DimensionScore]:
+@dataclass(frozen=True)
+class Grounded:
+    """Scores that passed the evidence rules, and what the rules noticed about the answer."""
+
+    scores: list[DimensionScore]
+    flags: list[EvaluationFlag]
+
+
+def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> Grounded:
     """Check a score card against the rubric and the answer; returns the scores to record.
 
     Raises EvaluationFailed when a rubric dimension is missing.
@@ -45,8 +58,9 @@ def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> lis
     missing = [d.key for d in spec.rubric if d.key not in by_key]
     if missing:
         raise EvaluationFailed(f"evaluator did not score rubric dimensions: {', '.join(missing)}")
-    haystack = normalize_for_match(answer_text)
-    length_cap = answer_cap(answer_text)
+    content, addressed_evaluator = answer_content(answer_text)
+    haystack = normalize_for_match(content)
+    length_cap = answer_cap(content)
     grounded = []
     for dim in spec.rubric:
         raw = by_key[dim.key]
@@ -65,7 +79,7 @@ def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> lis
                 notes.append(f"capped at {cap}: {why}")
         rationale = raw.rationale if not notes else " ".join([raw.rationale, f"({'; '.join(notes)})"]).strip()
         grounded.append(DimensionScore(dimension=dim.key, score=score, evidence=kept, rationale=rationale))
-    return grounded
+    return Grounded(grounded, ["addressed_evaluator"] if addressed_evaluator else [])
 
 
 def _quoted(quote: str, haystack: str) -> bool:

@@ -17,6 +17,8 @@ Level = Literal["junior", "mid", "senior"]
 QuestionKind = Literal["generated", "custom", "follow_up"]
 AnswerSource = Literal["typed", "speech"]
 EvaluationStatus = Literal["pending", "done", "failed"]
+EvaluationFlag = Literal["addressed_evaluator"]
+"""``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection)."""
 InterviewState = Literal["in_progress", "finished"]
 Emotion = Literal["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 EMOTIONS: tuple[Emotion, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -210,6 +212,7 @@ class Evaluation(Model):
     feedback: Text = ""
     reason: str | None = None
     evaluator: str | None = None
+    flags: list[EvaluationFlag] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)
 
     @model_validator(mode="after")

@@ -359,7 +359,7 @@ async def _score(
     try:
         with anyio.fail_after(ctx.evaluation_timeout_s):
             card = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
-        scores = ground_scores(card, spec, answer.text)
+        grounded = ground_scores(card, spec, answer.text)
     except EvaluationFailed as exc:
         return Evaluation(**base, status="failed", reason=str(exc))
     except TimeoutError:
@@ -370,7 +370,7 @@ async def _score(
     except Exception as exc:
         log.exception("evaluator %r failed on answer %s", name, answer.id)
         return Evaluation(**base, status="failed", reason=f"evaluator error: {type(exc).__name__}: {exc}")
-    return Evaluation(**base, status="done", scores=scores, feedback=card.feedback)
+    return Evaluation(**base, status="done", scores=grounded.scores, feedback=card.feedback, flags=grounded.flags)
 
 
 async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:

@@ -322,7 +322,7 @@ def _answer_row(a: Answer) -> dict[str, Any]:
 
 def _pending_evaluation_row(answer: Answer) -> dict[str, Any]:
     return {"answer_id": answer.id, "interview_id": answer.interview_id, "question_id": answer.question_id,
-            "status": "pending", "scores": [], "feedback": "", "reason": None, "evaluator": None,
+            "status": "pending", "scores": [], "feedback": "", "reason": None, "evaluator": None, "flags": [],
             "updated_at": answer.created_at}
 
 

@@ -100,6 +100,7 @@ evaluations = sa.Table(
     sa.Column("reason", sa.Text(), nullable=True),
     sa.Column("evaluator", sa.String(100), nullable=True),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("flags", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
 )
 
 emotion_samples = sa.Table(

@@ -109,7 +109,7 @@ async def test_evaluation_validates_and_quotes_only_the_answer(recording: Record
     recording.assert_schema_valid()
     assert [schema for schema, _ in recording.outputs] == [points_schema(), evaluation_schema(spec, text)]
     grounded = ground_scores(card, spec, text)
-    for raw, kept in zip(card.scores, grounded, strict=True):
+    for raw, kept in zip(card.scores, grounded.scores, strict=True):
         assert kept.evidence == raw.evidence  # every quote was verbatim: the decoder could quote nothing else
         assert 0 <= kept.score <= 100
 
@@ -120,4 +120,4 @@ async def test_a_korean_answer_is_evaluated(smollm2_path: Path, backend: Any) ->
     answer = Answer(interview_id="t", question_id=QUESTION.id, text=text)
     card = await LLMEvaluator(backend).evaluate(EvaluationRequest(spec=spec, question=QUESTION, answer=answer))
     grounded = ground_scores(card, spec, answer.text)
-    assert {s.dimension for s in grounded} == {d.key for d in spec.rubric}
+    assert {s.dimension for s in grounded.scores} == {d.key for d in spec.rubric}
