@@ -1,14 +1,18 @@
 """The conformance suite every provider plugin's tests run, to prove it honours its protocol.
 
-Subclass the class for your family in your plugin's tests and override the ``provider`` fixture
-(any scope; class scope suits providers that load a model)::
+Subclass the class for your family in your plugin's tests and override the ``provider`` fixture. A
+provider that loads a model is best built once in a module-scoped fixture and handed over::
 
     from interview_engine.testing.conformance import EvaluatorConformance
 
+    @pytest.fixture(scope="module")
+    def evaluator():
+        return MyEvaluator(model_path=...)
+
     class TestMyEvaluator(EvaluatorConformance):
-        @pytest.fixture(scope="class")
-        def provider(self):
-            return MyEvaluator(model_path=...)
+        @pytest.fixture
+        def provider(self, evaluator):
+            return evaluator
 
 Each suite covers valid output, both interview languages, concurrency, cancellation (a cancelled call
 leaves the provider usable and no task behind) and typed errors for bad input.
