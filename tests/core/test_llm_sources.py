@@ -31,8 +31,8 @@ def _questions(*texts: str) -> str:
     return json.dumps({"questions": [{"kind": "technical", "competency": "db", "text": t} for t in texts]})
 
 
-def _card(score: int = 70, quote: str = "B-tree index") -> str:
-    dims = {d.key: {"evidence": [quote], "score": score} for d in SPEC.rubric}
+def _card(rating: int = 4, quote: str = "B-tree index") -> str:
+    dims = {d.key: {"evidence": [quote], "rating": rating} for d in SPEC.rubric}
     return json.dumps({"covered": [True, True, False], "verdict": "good",
                        "scores": dims, "feedback": "Solid."})
 
@@ -111,11 +111,11 @@ async def test_follow_up_decision(reply: str, expected: str | None) -> None:
 
 
 async def test_evaluation_returns_every_dimension_with_its_evidence() -> None:
-    backend = ScriptedBackend(POINTS, _card(85))
+    backend = ScriptedBackend(POINTS, _card(4))
     card = await LLMEvaluator(backend).evaluate(
         EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer("I would add a B-tree index on user_id.")))
     assert [s.dimension for s in card.scores] == [d.key for d in SPEC.rubric]
-    assert all(s.score == 85 and s.evidence == ["B-tree index"] for s in card.scores)
+    assert all(s.score == 75 and s.evidence == ["B-tree index"] for s in card.scores)  # rating 4 of 1-5, as sampled
     assert card.feedback == "Solid."
     points, scoring = backend.requests
     system = points.messages[0].content
@@ -126,7 +126,7 @@ async def test_evaluation_returns_every_dimension_with_its_evidence() -> None:
 
 
 async def test_key_points_are_asked_once_per_question() -> None:
-    backend = ScriptedBackend(POINTS, _card(70), _card(40))
+    backend = ScriptedBackend(POINTS, _card(4), _card(2))
     evaluator = LLMEvaluator(backend)
     for text in ("I would add a B-tree index here.", "Maybe a B-tree index, not sure."):
         await evaluator.evaluate(EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer(text)))
@@ -144,10 +144,10 @@ async def test_invalid_output_every_time_ends_in_evaluation_failed() -> None:
 async def test_a_card_missing_a_dimension_is_retried() -> None:
     partial = json.loads(_card())
     del partial["scores"]["role_fit"]
-    backend = ScriptedBackend(POINTS, json.dumps(partial), _card(60))
+    backend = ScriptedBackend(POINTS, json.dumps(partial), _card(3))
     card = await LLMEvaluator(backend).evaluate(
         EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer("I would add a B-tree index.")))
-    assert len(backend.requests) == 3 and {s.score for s in card.scores} == {60}
+    assert len(backend.requests) == 3 and {s.score for s in card.scores} == {50}
 
 
 async def test_the_answer_is_fenced_and_cannot_close_its_fence() -> None:

@@ -25,10 +25,11 @@ def test_extract_json_tolerates_chatter(text: str) -> None:
     assert json.loads(extract_json(text)) == {"follow_up": False, "question": ""}
 
 
-def test_scores_are_clamped() -> None:
-    text = '{"verdict": "good", "scores": {"a": {"evidence": [], "score": 250}, "b": {"score": -3}}}'
-    card = parse_output(text, RawScoreCard)
-    assert card.scores["a"].score == 100 and card.scores["b"].score == 0
+def test_ratings_off_the_scale_are_invalid() -> None:
+    card = parse_output('{"verdict": "good", "scores": {"a": {"evidence": [], "rating": 5}}}', RawScoreCard)
+    assert card.scores["a"].rating == 5
+    with pytest.raises(ValueError, match=r"scores\.a\.rating"):
+        parse_output('{"verdict": "good", "scores": {"a": {"evidence": [], "rating": 80}}}', RawScoreCard)
 
 
 def test_parse_output_says_what_is_wrong() -> None:
@@ -60,6 +61,7 @@ def test_evaluation_schema_lists_every_dimension_in_rubric_order() -> None:
     schema = evaluation_schema(spec)
     assert list(schema["properties"]["scores"]["properties"]) == ["depth", "clarity"]
     assert schema["properties"]["scores"]["required"] == ["depth", "clarity"]
+    assert schema["properties"]["scores"]["properties"]["depth"]["properties"]["rating"]["enum"] == [1, 2, 3, 4, 5]
     planned = questions_schema(3)["properties"]["questions"]
     assert planned["minItems"] == 3 and [i["properties"]["kind"]["enum"] for i in planned["prefixItems"]] == [
         ["technical"], ["experience"], ["technical"]]

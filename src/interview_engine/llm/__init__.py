@@ -6,7 +6,7 @@ validation that turn any backend into a QuestionSource and an Evaluator::
     evaluator = LLMEvaluator(backend)        # rubric scores with verbatim evidence quotes
 """
 
-from .backend import ChatBackend, ChatMessage, GenerationRequest
+from .backend import ChatBackend, ChatMessage, Completion, GenerationRequest, LogprobBackend, TokenLogprobs
 from .evaluator import LLMEvaluator, evaluation_messages
 from .questions import LLMQuestionSource
 from .schemas import evaluation_schema, follow_up_schema, questions_schema
@@ -14,9 +14,12 @@ from .schemas import evaluation_schema, follow_up_schema, questions_schema
 __all__ = [
     "ChatBackend",
     "ChatMessage",
+    "Completion",
     "GenerationRequest",
     "LLMEvaluator",
     "LLMQuestionSource",
+    "LogprobBackend",
+    "TokenLogprobs",
     "evaluation_messages",
     "evaluation_schema",
     "follow_up_schema",

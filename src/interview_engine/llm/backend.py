@@ -1,9 +1,13 @@
 """The ChatBackend protocol: what a model plugin implements. Prompts, schemas and validation live in
-this package, so every backend behaves the same way."""
+this package, so every backend behaves the same way.
+
+A backend that can also report token log-probabilities implements LogprobBackend as well; callers
+check for it (``isinstance(backend, LogprobBackend)``) and do without where it is missing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import Field
@@ -27,6 +31,40 @@ class GenerationRequest(Model):
     seed: int | None = None
 
 
+MAX_TOP_LOGPROBS = 20
+"""The most alternatives per token a caller may ask for (OpenAI's limit)."""
+
+
+class TokenLogprobs(Model):
+    """One generated token: where its text starts in the completion, and the likeliest tokens at its
+    position with their log-probabilities under the model's own distribution, before any grammar or
+    schema constraint (so a caller keeps the alternatives it accepts and renormalises over them)."""
+
+    offset: Annotated[int, Field(ge=0)]
+    """Characters of the completion before this token."""
+    text: str
+    top: dict[str, float]
+    """Alternative token texts (this token's among them when it is likely enough) -> log-probability."""
+
+    @classmethod
+    def of(cls, offset: int, text: str, alternatives: Iterable[tuple[str, float]]) -> TokenLogprobs:
+        """A token from (text, log-probability) alternatives; those that read alike (distinct tokens
+        with the same text, such as partial UTF-8 sequences) add up."""
+        top: dict[str, float] = {}
+        for alternative, logprob in alternatives:
+            known = top.get(alternative)
+            top[alternative] = logprob if known is None else max(known, logprob) + math.log1p(
+                math.exp(-abs(known - logprob)))
+        return cls(offset=offset, text=text, top=top)
+
+
+class Completion(Model):
+    """A completion with its tokens, in order (none where the model or server gave no log-probabilities)."""
+
+    text: str
+    tokens: list[TokenLogprobs]
+
+
 @runtime_checkable
 class ChatBackend(Protocol):
     """A chat model. Implementations run inference off the event loop (a worker thread, a remote
@@ -43,3 +81,13 @@ class ChatBackend(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class LogprobBackend(ChatBackend, Protocol):
+    """A ChatBackend that can also say how likely each generated token and its alternatives were."""
+
+    async def generate_with_logprobs(self, request: GenerationRequest, top_logprobs: int) -> Completion:
+        """The whole completion, with up to ``top_logprobs`` (1 to MAX_TOP_LOGPROBS) alternatives for
+        each of its tokens."""
+        ...

@@ -1,7 +1,10 @@
 """LLMEvaluator: scores one answer on the interview's weighted rubric with verbatim evidence quotes.
 
 The engine grounds what this returns (``interview_engine.grounding``): invented quotes are dropped,
-unsupported and short answers capped. This module only asks well and validates the shape.
+unsupported and short answers capped. This module only asks well, validates the shape and turns the
+model's ratings into scores: on a backend that reports log-probabilities, each dimension's score is the
+expected rating under the model's distribution (``interview_engine.llm.ratings``), which separates
+answers a sampled rating would tie; elsewhere, the sampled rating.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from ..errors import EvaluationFailed
 from ..models import DimensionScore, EvaluationRequest, InterviewSpec, ScoreCard
 from .backend import ChatBackend, ChatMessage
 from .prompts import fence, new_nonce, render
+from .ratings import expected_rating, rating_score, value_offsets
 from .schemas import KeyPoints, RawScoreCard, evaluation_schema, points_schema
-from .structured import DEFAULT_ATTEMPTS, generate_structured
+from .structured import DEFAULT_ATTEMPTS, complete_structured, generate_structured
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,8 @@ TOKENS_PER_DIMENSION = 140
 FIXED_TOKENS = 200
 """Coverage, verdict and feedback."""
 POINTS_TOKENS = 120
+TOP_LOGPROBS = 10
+"""Alternatives asked for at each token: enough to hold every rating the model gives weight to."""
 CACHED_QUESTIONS = 256
 
 
@@ -57,7 +63,7 @@ class LLMEvaluator:
 
     async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
         spec = request.spec
-        raw = await generate_structured(
+        raw, completion = await complete_structured(
             self.backend,
             await self.scoring_messages(request),
             evaluation_schema(spec, request.answer.text),
@@ -69,15 +75,15 @@ class LLMEvaluator:
             max_tokens=self.max_tokens_for(spec),
             seed=self.seed,
             check=lambda card: _check_dimensions(card, spec),
+            top_logprobs=TOP_LOGPROBS,
         )
-        scores = [
-            DimensionScore(
-                dimension=d.key,
-                score=raw.scores[d.key].score,
-                evidence=[q.strip() for q in raw.scores[d.key].evidence if q.strip()],
-            )
-            for d in spec.rubric
-        ]
+        offsets = value_offsets(completion.text) if completion.tokens else {}
+        scores = []
+        for d in spec.rubric:
+            dimension = raw.scores[d.key]
+            rating = expected_rating(completion.tokens, offsets.get(("scores", d.key, "rating")), dimension.rating)
+            evidence = [q.strip() for q in dimension.evidence if q.strip()]
+            scores.append(DimensionScore(dimension=d.key, score=rating_score(rating), evidence=evidence))
         return ScoreCard(scores=scores, feedback=raw.feedback.strip())
 
     async def scoring_messages(self, request: EvaluationRequest) -> list[ChatMessage]:

@@ -1,8 +1,9 @@
 """JSON schemas the model decodes under, and the pydantic models its output is validated with.
 
 Schemas bound every string and list so a constrained decoder always finishes within ``max_tokens``,
-even when a small model loops. Scores are validated as integers and clamped to 0-100, since some
-decoders (llama.cpp grammars) ignore ``minimum``/``maximum``.
+even when a small model loops. Each rubric dimension gets a rating from a small scale of one-digit
+integers (an ``enum``, which llama.cpp grammars enforce), so the model writes each rating as one token
+whose probability distribution the evaluator can read (``interview_engine.llm.ratings``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..models import InterviewSpec
 
@@ -30,13 +31,8 @@ _BREAKS = re.compile(r"(?<=[.!?;:。！？])\s+|\n+|,\s+|\s+-\s+|[\"\\\x00-\x1f\
 grammar and crashes llama.cpp)."""
 
 
-def _clamp(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value
-    return max(0, min(100, round(value)))
-
-
-Score = Annotated[int, BeforeValidator(_clamp)]
+RATINGS = (1, 2, 3, 4, 5)
+"""The rating scale, worst to best: one token each in every tokenizer."""
 
 
 class _Output(BaseModel):
@@ -66,7 +62,7 @@ class FollowUpDecision(_Output):
 
 class RawDimension(_Output):
     evidence: list[str] = Field(default_factory=list)
-    score: Score
+    rating: Annotated[int, Field(ge=RATINGS[0], le=RATINGS[-1])]
 
 
 Verdict = Literal["excellent", "good", "partial", "weak", "off_topic"]
@@ -139,7 +135,7 @@ def answer_fragments(answer: str) -> list[str]:
 
 def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[str, Any]:
     """``{"covered": [3 bools], "verdict": ..., "scores": {<dimension key>:
-    {"evidence": [quote], "score": 0-100}}, "feedback": str}``, one score per rubric dimension in rubric
+    {"evidence": [quote], "rating": 1-5}}, "feedback": str}``, one score per rubric dimension in rubric
     order. Given the ``answer``, each quote must be one of its fragments (``answer_fragments``), so a
     constrained decoder can only quote the answer verbatim."""
     quote: dict[str, Any] = _string(QUOTE_CHARS, min_length=1)
@@ -151,7 +147,7 @@ def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[st
     dimension = _object(
         {
             "evidence": {"type": "array", "items": quote, "minItems": 0, "maxItems": limit},
-            "score": {"type": "integer", "minimum": 0, "maximum": 100},
+            "rating": {"type": "integer", "enum": list(RATINGS)},
         }
     )
     scores = _object({d.key: dimension for d in spec.rubric})

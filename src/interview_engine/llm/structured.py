@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ProviderError
-from .backend import ChatBackend, ChatMessage, GenerationRequest
+from .backend import ChatBackend, ChatMessage, Completion, GenerationRequest, LogprobBackend
 
 log = logging.getLogger(__name__)
 
@@ -83,20 +83,48 @@ async def generate_structured(
     """Generate and validate ``output`` (and ``check`` it, which raises ValueError on a bad result);
     after ``attempts`` invalid outputs raise ``error`` naming ``what`` and the last reason. Backend
     failures are re-raised as ``error`` too."""
+    result, _ = await complete_structured(
+        backend, messages, schema, output, what=what, error=error, attempts=attempts,
+        temperature=temperature, max_tokens=max_tokens, seed=seed, check=check,
+    )
+    return result
+
+
+async def complete_structured(
+    backend: ChatBackend,
+    messages: list[ChatMessage],
+    schema: dict[str, Any],
+    output: type[M],
+    *,
+    what: str,
+    error: type[ProviderError],
+    attempts: int = DEFAULT_ATTEMPTS,
+    temperature: float = 0.0,
+    max_tokens: int = 512,
+    seed: int | None = None,
+    check: Callable[[M], None] | None = None,
+    top_logprobs: int = 0,
+) -> tuple[M, Completion]:
+    """``generate_structured``, also returning the completion the result was parsed from. With
+    ``top_logprobs`` and a LogprobBackend, its tokens carry that many alternatives each; otherwise it
+    has no tokens."""
     reason = "no attempt made"
     for attempt in range(attempts):
         request = attempt_request(
             messages, schema, attempt=attempt, temperature=temperature, max_tokens=max_tokens, seed=seed
         )
         try:
-            text = await backend.generate(request)
+            if top_logprobs and isinstance(backend, LogprobBackend):
+                completion = await backend.generate_with_logprobs(request, top_logprobs)
+            else:
+                completion = Completion(text=await backend.generate(request), tokens=[])
         except ProviderError as exc:
             raise error(f"{what}: {exc}") from exc
         try:
-            result = parse_output(text, output)
+            result = parse_output(completion.text, output)
             if check is not None:
                 check(result)
-            return result
+            return result, completion
         except ValueError as exc:
             reason = str(exc)
             log.warning(
