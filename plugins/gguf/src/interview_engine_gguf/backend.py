@@ -4,7 +4,8 @@ One ``Llama`` instance serves every request from a single worker thread (llama.c
 fed by a FIFO queue. The worker hands each token to its caller through a queue and wakes the caller's
 event loop through a socket pair (one wake-up per token, no thread hop), so nothing blocks the loop. A
 request cancelled while it waits is skipped when its turn comes; one cancelled while it runs stops at
-the next token.
+the next token. ``generate_with_logprobs`` notes the likeliest tokens at each position as it samples
+(see :mod:`.logprobs`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from typing import Any
 import anyio
 
 from interview_engine.errors import ProviderError
-from interview_engine.llm import GenerationRequest
+from interview_engine.llm import Completion, GenerationRequest, TokenLogprobs
+from interview_engine.llm.backend import MAX_TOP_LOGPROBS
 from interview_engine.llm.errors import CorruptModel
 
 from .locate import ModelChoice, check_gguf
+from .logprobs import TopLogprobs
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ class _Job:
 
     request: GenerationRequest | None
     """None asks only for the model to be loaded."""
+    top_logprobs: int = 0
+    """With more than 0, the worker sets ``tokens`` before it finishes."""
+    tokens: list[TokenLogprobs] = field(default_factory=list)
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
     wake_r: socket.socket = field(init=False)
@@ -107,14 +113,23 @@ class GGUFBackend:
 
     async def load(self) -> None:
         """Load the model now (it otherwise loads on the first request); raises its load error."""
-        async for _ in self._run(None):
+        async for _ in self._run(_Job(None)):
             pass
 
     async def generate(self, request: GenerationRequest) -> str:
         return "".join([delta async for delta in self.stream(request)])
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        return self._run(request)
+        return self._run(_Job(request))
+
+    async def generate_with_logprobs(self, request: GenerationRequest, top_logprobs: int) -> Completion:
+        """The completion and, for each token, its ``top_logprobs`` likeliest alternatives (before the
+        schema's grammar masks any)."""
+        if not 1 <= top_logprobs <= MAX_TOP_LOGPROBS:
+            raise ValueError(f"top_logprobs must be 1 to {MAX_TOP_LOGPROBS}, not {top_logprobs}")
+        job = _Job(request, top_logprobs)
+        text = "".join([delta async for delta in self._run(job)])
+        return Completion(text=text, tokens=job.tokens)
 
     async def aclose(self) -> None:
         """Finish queued requests, stop the worker and free the model. Later requests raise ProviderError."""
@@ -124,10 +139,9 @@ class GGUFBackend:
             await anyio.to_thread.run_sync(self._thread.join)
             self._thread = None
 
-    async def _run(self, request: GenerationRequest | None) -> AsyncIterator[str]:
+    async def _run(self, job: _Job) -> AsyncIterator[str]:
         if self._closed:
             raise ProviderError(f"the GGUF backend for {self.model_name} is closed")
-        job = _Job(request)
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name=f"gguf:{self.model_name}", daemon=True)
             self._thread.start()
@@ -172,14 +186,23 @@ class GGUFBackend:
             kwargs["seed"] = request.seed
         if request.json_schema is not None:
             kwargs["grammar"] = self._checked_grammar(llama, json.dumps(request.json_schema))
+        recorder = TopLogprobs(job.top_logprobs) if job.top_logprobs else None
+        if recorder is not None:
+            from llama_cpp import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList([recorder])
         chunks = llama.create_chat_completion(**kwargs)  # a lazy generator: errors surface while iterating
+        text: list[str] = []
         try:
             for chunk in chunks:
                 if job.cancelled.is_set():
-                    break
+                    return
                 delta = chunk["choices"][0]["delta"].get("content")
                 if delta:
+                    text.append(delta)
                     job.put(delta)
+            if recorder is not None:
+                job.tokens = recorder.tokens("".join(text), llama.detokenize)
         except ValueError as exc:
             if "exceed context window" in str(exc):
                 raise ProviderError(f"{exc}: the prompt is too long for n_ctx={llama.n_ctx()}; raise n_ctx") from exc
