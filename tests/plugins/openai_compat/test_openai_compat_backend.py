@@ -3,6 +3,7 @@ Retry-After, 5xx, timeouts), giving up, format negotiation, and the errors a use
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
@@ -219,3 +220,36 @@ async def test_the_schema_sent_has_no_unsafe_literals(scripted: Any) -> None:
     await backend_for(scripted).generate(REQUEST.model_copy(update={"json_schema": schema}))
     sent = scripted.requests[0]["json"]["response_format"]["json_schema"]["schema"]
     assert sent["properties"]["q"] == {"enum": ["c"]}
+
+
+def _logprob_event(token: str, alternatives: dict[str, float], raw: bytes | None = None) -> str:
+    entry = {"token": token, "logprob": alternatives.get(token, -9.0), "bytes": None if raw is None else list(raw),
+             "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in alternatives.items()]}
+    return json.dumps({"choices": [{"index": 0, "delta": {"content": token}, "logprobs": {"content": [entry]}}]})
+
+
+async def test_logprobs_are_asked_for_and_collected_with_byte_offsets(scripted: Any) -> None:
+    han = "한".encode()
+    events = [_logprob_event("{", {"{": -0.1}), _logprob_event("", {}, han[:2]),  # one character in two tokens
+              _logprob_event("한", {"한": -0.5}, han[2:]), _logprob_event("4", {"4": -0.4, "3": -1.2})]
+    scripted.script(scripted.Reply(events=[*events, "[DONE]"]))
+    completion = await backend_for(scripted).generate_with_logprobs(REQUEST, 3)
+    assert scripted.requests[0]["json"]["logprobs"] is True and scripted.requests[0]["json"]["top_logprobs"] == 3
+    assert completion.text == "{한4"
+    assert [(t.offset, t.text) for t in completion.tokens] == [(0, "{"), (1, ""), (1, "한"), (2, "4")]
+    assert completion.tokens[-1].top == {"4": -0.4, "3": -1.2}
+
+
+async def test_a_server_without_logprobs_gives_a_completion_without_tokens(scripted: Any) -> None:
+    scripted.script(scripted.completion("fi", "ne"), scripted.completion("fine"))
+    completion = await backend_for(scripted).generate_with_logprobs(REQUEST, 3)
+    assert completion.model_dump() == {"text": "fine", "tokens": []}
+    switched_off = await backend_for(scripted, logprobs=False).generate_with_logprobs(REQUEST, 3)
+    assert switched_off.text == "fine" and "logprobs" not in scripted.requests[-1]["json"]
+
+
+async def test_malformed_logprobs_are_a_provider_error(scripted: Any) -> None:
+    event = json.dumps({"choices": [{"delta": {"content": "x"}, "logprobs": {"content": [{"logprob": -1}]}}]})
+    scripted.script(scripted.Reply(events=[event, "[DONE]"]))
+    with pytest.raises(ProviderError, match="unexpected logprobs"):
+        await backend_for(scripted).generate_with_logprobs(REQUEST, 3)

@@ -14,6 +14,7 @@ from interview_engine_openai_compat.options import OpenAICompatOptions
 
 from interview_engine import Engine, Settings
 from interview_engine.llm import ChatMessage, GenerationRequest
+from interview_engine.llm.ratings import option_probabilities, value_offsets
 from interview_engine.testing.conformance import EvaluatorConformance, QuestionSourceConformance
 
 
@@ -70,3 +71,18 @@ async def test_an_interview_end_to_end(llama_server: str, tmp_path: Path) -> Non
         report = await session.report(timeout=180)
     evaluations = [q.evaluation for q in report.questions]
     assert evaluations and all(e and e.status == "done" and e.evaluator == "openai_compat" for e in evaluations)
+
+
+@pytest.mark.anyio
+async def test_logprobs_come_with_the_completion(llama_server: str) -> None:
+    backend = OpenAICompatBackend(OpenAICompatOptions(base_url=llama_server))
+    schema = {"type": "object", "additionalProperties": False, "required": ["rating"],
+              "properties": {"rating": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}}
+    request = GenerationRequest(messages=[ChatMessage(role="user", content="Rate pizza from 1 to 5, as JSON.")],
+                                json_schema=schema, max_tokens=30, temperature=0)
+    completion = await backend.generate_with_logprobs(request, 5)
+    assert json.loads(completion.text)["rating"] in range(1, 6)
+    assert "".join(t.text for t in completion.tokens) == completion.text
+    probabilities = option_probabilities(completion.tokens, value_offsets(completion.text)[("rating",)],
+                                         ["1", "2", "3", "4", "5"])
+    assert probabilities is not None and sum(probabilities.values()) == pytest.approx(1)

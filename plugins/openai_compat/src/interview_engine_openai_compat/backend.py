@@ -8,6 +8,8 @@ Retry-After is honoured); other 4xx fail at once. JSON is asked for with ``respo
 ``auto`` the backend starts with ``json_schema`` and steps down to ``json_object`` (with the schema, as
 llama.cpp's server takes it) and then to none when the server rejects a format, remembering what works.
 String literals that grammar converters choke on are left out of the schema sent (see :mod:`.compat`).
+``generate_with_logprobs`` asks for ``logprobs`` and ``top_logprobs`` (unless the ``logprobs`` option
+is off) and collects them from the stream (see :mod:`.logprobs`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import anyio
 import httpx
 
 from interview_engine.errors import ProviderError
-from interview_engine.llm import GenerationRequest
+from interview_engine.llm import Completion, GenerationRequest
+from interview_engine.llm.backend import MAX_TOP_LOGPROBS
 
 from .compat import without_unsafe_literals
+from .logprobs import TokenCollector
 from .options import API_KEY_ENVS, OpenAICompatOptions, ResponseFormat
 from .retry import Backoff, parse_retry_after
 from .sse import sse_data
@@ -63,28 +67,50 @@ class OpenAICompatBackend:
             return "".join([chunk async for chunk in chunks])
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[str, None]:
-        async with self._response(request) as response:
-            try:
-                async for data in sse_data(response.aiter_lines()):
-                    if data.strip() == "[DONE]":
-                        return
-                    text = _delta_content(data, self._url)
-                    if text:
-                        yield text
-            except httpx.HTTPError as exc:
-                raise ProviderError(f"the stream from {self._url} broke off: {_describe(exc)}") from exc
+        async with aclosing(self._choices(request)) as choices:
+            async for choice in choices:
+                text = _content(choice)
+                if text:
+                    yield text
+
+    async def generate_with_logprobs(self, request: GenerationRequest, top_logprobs: int) -> Completion:
+        """The completion and each token's ``top_logprobs`` alternatives, as far as the server reports
+        them (servers apply them before or after a ``response_format`` grammar, as they do)."""
+        if not 1 <= top_logprobs <= MAX_TOP_LOGPROBS:
+            raise ValueError(f"top_logprobs must be 1 to {MAX_TOP_LOGPROBS}, not {top_logprobs}")
+        collector = TokenCollector()
+        parts: list[str] = []
+        asked = top_logprobs if self.options.logprobs else 0
+        async with aclosing(self._choices(request, asked)) as choices:
+            async for choice in choices:
+                parts.append(_content(choice))
+                collector.feed(choice.get("logprobs"))
+        return Completion(text="".join(parts), tokens=collector.tokens)
 
     async def aclose(self) -> None:
         """Nothing to release: no connection outlives a request."""
 
+    async def _choices(self, request: GenerationRequest, top_logprobs: int = 0) -> AsyncGenerator[dict[str, Any], None]:
+        """The first choice of each streamed chunk that has one."""
+        async with self._response(request, top_logprobs) as response:
+            try:
+                async for data in sse_data(response.aiter_lines()):
+                    if data.strip() == "[DONE]":
+                        return
+                    choice = _first_choice(data, self._url)
+                    if choice is not None:
+                        yield choice
+            except httpx.HTTPError as exc:
+                raise ProviderError(f"the stream from {self._url} broke off: {_describe(exc)}") from exc
+
     @asynccontextmanager
-    async def _response(self, request: GenerationRequest) -> AsyncIterator[httpx.Response]:
+    async def _response(self, request: GenerationRequest, top_logprobs: int) -> AsyncIterator[httpx.Response]:
         """A successful response to ``request`` (body unread), in a format the server accepts."""
         async with httpx.AsyncClient(timeout=self._timeout, verify=self._ssl, headers=self._headers) as client:
             while True:
                 form = self.response_format if request.json_schema is not None else "none"
                 try:
-                    response = await self._send(client, self._payload(request, form), form)
+                    response = await self._send(client, self._payload(request, form, top_logprobs), form)
                 except _FormatRejected as exc:
                     if self.options.response_format != "auto":
                         raise ProviderError(
@@ -99,7 +125,7 @@ class OpenAICompatBackend:
                     await response.aclose()
                 return
 
-    def _payload(self, request: GenerationRequest, form: ResponseFormat) -> dict[str, Any]:
+    def _payload(self, request: GenerationRequest, form: ResponseFormat, top_logprobs: int) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "messages": [m.model_dump() for m in request.messages],
             "max_tokens": request.max_tokens,
@@ -110,6 +136,8 @@ class OpenAICompatBackend:
             payload["model"] = self.options.model
         if request.seed is not None:
             payload["seed"] = request.seed
+        if top_logprobs:
+            payload.update(logprobs=True, top_logprobs=top_logprobs)
         schema = without_unsafe_literals(request.json_schema)
         if form == "json_schema":
             payload["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}
@@ -152,7 +180,8 @@ class OpenAICompatBackend:
                             "(check base_url and that the server is up)")
 
 
-def _delta_content(data: str, url: str) -> str:
+def _first_choice(data: str, url: str) -> dict[str, Any] | None:
+    """The event's first choice (with a ``delta`` object), or None when it has none."""
     try:
         event = json.loads(data)
     except ValueError as exc:
@@ -161,9 +190,18 @@ def _delta_content(data: str, url: str) -> str:
         raise ProviderError(f"{url} failed mid-stream: {_error_message(data)}")
     try:
         choices = event["choices"]
-        return (choices[0]["delta"].get("content") or "") if choices else ""
-    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        if not choices:
+            return None
+        choice: dict[str, Any] = choices[0]
+        if not isinstance(choice["delta"], dict):
+            raise TypeError("delta is not an object")
+        return choice
+    except (KeyError, IndexError, TypeError) as exc:
         raise ProviderError(f"unexpected event from {url}: {_snippet(data)}") from exc
+
+
+def _content(choice: dict[str, Any]) -> str:
+    return str(choice["delta"].get("content") or "")
 
 
 def _error_message(body: str) -> str:

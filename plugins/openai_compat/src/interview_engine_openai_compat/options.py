@@ -44,6 +44,9 @@ class OpenAICompatOptions(BaseModel):
     """The longest wait between two attempts; a longer Retry-After gives up at once."""
     response_format: ResponseFormat = "auto"
     """How to ask for JSON: ``auto`` tries json_schema, then json_object with a schema, then none."""
+    logprobs: bool = True
+    """Ask for token log-probabilities where a caller wants them (the evaluator reads its ratings from
+    them); turn off for a server that rejects ``logprobs``, and ratings are taken as sampled."""
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> Self:
