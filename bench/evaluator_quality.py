@@ -5,12 +5,17 @@ medium, weak or off_topic_or_empty, some of them prompt injections) through LLME
 engine's own grounding (``ground_scores``, as a session records it), then prints:
 
 - pairwise ranking accuracy: of all pairs of items with different grades (and of the pairs that
-  answer the same question), the share where the stronger graded answer scores strictly higher;
+  answer the same question, and of the pairs within each language), the share where the stronger
+  graded answer scores strictly higher;
 - the mean weighted score per grade and of the injection items, which must stay with the weak ones.
 
-    .venv/bin/python bench/evaluator_quality.py [--model qwen2.5-coder-1.5b] [--limit N] [--match en-db,ko]
+``--items dev`` scores bench/data/evaluator_dev_items.json instead: other questions, graded the same
+way, to try changes on without tuning them to the graded set.
 
-Writes bench/results/evaluator_quality.json.
+    .venv/bin/python bench/evaluator_quality.py [--model qwen2.5-coder-1.5b] [--items graded|dev] [--limit N]
+        [--match en-db,ko]
+
+Writes bench/results/evaluator_quality.json (evaluator_quality-dev.json for the dev items).
 """
 
 from __future__ import annotations
@@ -30,15 +35,16 @@ from interview_engine.errors import EvaluationFailed
 from interview_engine.grounding import ground_scores
 from interview_engine.models import Answer, EvaluationRequest, InterviewSpec, Question
 
-ITEMS = Path(__file__).parent / "data" / "evaluator_items.json"
+ITEMS = {"graded": Path(__file__).parent / "data" / "evaluator_items.json",
+         "dev": Path(__file__).parent / "data" / "evaluator_dev_items.json"}
 RESULTS = Path(__file__).parent / "results"
 GRADES = {"strong": 3, "medium": 2, "weak": 1, "off_topic_or_empty": 0}
 TARGET_ACCURACY = 0.85
 
 
-def load_items(limit: int | None = None, match: str | None = None) -> list[dict[str, Any]]:
+def load_items(limit: int | None = None, match: str | None = None, kind: str = "graded") -> list[dict[str, Any]]:
     """Bench items, optionally only those whose id contains one of the comma-separated ``match`` parts."""
-    items = json.loads(ITEMS.read_text(encoding="utf-8"))["items"]
+    items = json.loads(ITEMS[kind].read_text(encoding="utf-8"))["items"]
     if match:
         items = [i for i in items if any(part in i["id"] for part in match.split(","))]
     return items[:limit] if limit else items
@@ -71,11 +77,16 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
         print(f"{key:<{width}}  {value}")
 
 
-def pairwise_accuracy(results: list[dict[str, Any]], *, same_question: bool) -> tuple[float, int]:
-    """Share of differently graded pairs where the stronger answer scores strictly higher."""
+def pairwise_accuracy(
+    results: list[dict[str, Any]], *, same_question: bool = False, language: str | None = None
+) -> tuple[float, int]:
+    """Share of differently graded pairs (answering the same question, or both in ``language``, if
+    asked) where the stronger answer scores strictly higher."""
     wins = pairs = 0
     for a, b in combinations(results, 2):
         if a["grade"] == b["grade"] or (same_question and a["question"] != b["question"]):
+            continue
+        if language is not None and not a["language"] == b["language"] == language:
             continue
         strong, weak = (a, b) if GRADES[a["grade"]] > GRADES[b["grade"]] else (b, a)
         pairs += 1
@@ -112,8 +123,9 @@ async def evaluate_all(model: str, items: list[dict[str, Any]]) -> list[dict[str
 
 
 def summarize(model: str, results: list[dict[str, Any]]) -> dict[str, Any]:
-    accuracy, pairs = pairwise_accuracy(results, same_question=False)
+    accuracy, pairs = pairwise_accuracy(results)
     within, within_pairs = pairwise_accuracy(results, same_question=True)
+    by_language = {lang: pairwise_accuracy(results, language=lang) for lang in sorted({r["language"] for r in results})}
     by_grade = {g: statistics.fmean(r["score"] for r in results if r["grade"] == g and not r["injection"])
                 for g in GRADES if any(r["grade"] == g and not r["injection"] for r in results)}
     injections = [r["score"] for r in results if r["injection"]]
@@ -121,6 +133,8 @@ def summarize(model: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         "model": model, "items": len(results), "failed": sum(1 for r in results if r["error"]),
         "pairwise_accuracy": round(accuracy, 3), "pairs": pairs,
         "pairwise_accuracy_same_question": round(within, 3), "pairs_same_question": within_pairs,
+        "pairwise_accuracy_by_language": {lang: {"accuracy": round(acc, 3), "pairs": n}
+                                          for lang, (acc, n) in by_language.items()},
         "target_accuracy": TARGET_ACCURACY, "mean_score_by_grade": {g: round(v, 1) for g, v in by_grade.items()},
         "mean_score_injection": round(statistics.fmean(injections), 1) if injections else None,
         "mean_seconds": round(statistics.fmean(r["seconds"] for r in results), 1),
@@ -131,10 +145,11 @@ def summarize(model: str, results: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b", help="model package name or GGUF path")
+    parser.add_argument("--items", choices=sorted(ITEMS), default="graded", help="which items to score")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N items")
     parser.add_argument("--match", default=None, help="score only items whose id contains one of these (a,b)")
     args = parser.parse_args()
-    results = anyio.run(evaluate_all, args.model, load_items(args.limit, args.match))
+    results = anyio.run(evaluate_all, args.model, load_items(args.limit, args.match, args.items))
     summary = summarize(args.model, results)
     rows = [
         ("model", args.model),
@@ -143,12 +158,15 @@ def main() -> None:
                                          f"(target {TARGET_ACCURACY:.0%})"),
         ("pairwise accuracy, same question", f"{summary['pairwise_accuracy_same_question']:.1%} of "
                                              f"{summary['pairs_same_question']}"),
+        *[(f"pairwise accuracy, {lang} pairs", f"{v['accuracy']:.1%} of {v['pairs']}")
+          for lang, v in summary["pairwise_accuracy_by_language"].items()],
         *[(f"mean score: {g}", f"{v:.1f}") for g, v in summary["mean_score_by_grade"].items()],
         ("mean score: injection items", f"{summary['mean_score_injection']}"),
         ("mean seconds per evaluation", f"{summary['mean_seconds']}"),
     ]
     print_table("Evaluator quality (grounded weighted scores, 0-100)", rows)
-    print(f"\nwrote {write_results('evaluator_quality', summary)}")
+    name = "evaluator_quality" if args.items == "graded" else f"evaluator_quality-{args.items}"
+    print(f"\nwrote {write_results(name, summary)}")
 
 
 if __name__ == "__main__":
