@@ -71,22 +71,13 @@ async def generate_structured(
     messages: list[ChatMessage],
     schema: dict[str, Any],
     output: type[M],
-    *,
-    what: str,
-    error: type[ProviderError],
-    attempts: int = DEFAULT_ATTEMPTS,
-    temperature: float = 0.0,
-    max_tokens: int = 512,
-    seed: int | None = None,
-    check: Callable[[M], None] | None = None,
+    **options: Any,
 ) -> M:
-    """Generate and validate ``output`` (and ``check`` it, which raises ValueError on a bad result);
-    after ``attempts`` invalid outputs raise ``error`` naming ``what`` and the last reason. Backend
-    failures are re-raised as ``error`` too."""
-    result, _ = await complete_structured(
-        backend, messages, schema, output, what=what, error=error, attempts=attempts,
-        temperature=temperature, max_tokens=max_tokens, seed=seed, check=check,
-    )
+    """``complete_structured`` (same keyword options) without the completion: generate and validate
+    ``output`` (and ``check`` it, which raises ValueError on a bad result); after ``attempts`` invalid
+    outputs raise ``error`` naming ``what`` and the last reason. Backend failures are re-raised as
+    ``error`` too."""
+    result, _ = await complete_structured(backend, messages, schema, output, **options)
     return result
 
 
@@ -105,7 +96,8 @@ async def complete_structured(
     check: Callable[[M], None] | None = None,
     top_logprobs: int = 0,
 ) -> tuple[M, Completion]:
-    """``generate_structured``, also returning the completion the result was parsed from. With
+    """Generate and validate ``output`` as ``generate_structured`` does, also returning the completion
+    the result was parsed from. With
     ``top_logprobs`` and a LogprobBackend, its tokens carry that many alternatives each; otherwise it
     has no tokens."""
     reason = "no attempt made"
