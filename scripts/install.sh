@@ -26,7 +26,7 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 # Packages that must be installed without their declared dependencies (e.g. fer, whose own
 # requirements pull TensorFlow and CUDA torch), listed one per line in plugins/*/requirements-nodeps.txt.
 targets=(-e ".[test]")
-for plugin in plugins/*/ examples/*/; do
+for plugin in plugins/*/ examples/*/ reference_server/; do
   if [ -f "$plugin/pyproject.toml" ]; then targets+=(-e "${plugin%/}[test]"); fi
 done
 # torch is pinned to the CPU build first, so no later requirement pulls a CUDA build.
