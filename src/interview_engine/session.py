@@ -100,13 +100,12 @@ def check_answer_text(text: object) -> str:
             raise InvalidAnswer(f"answer is not valid UTF-8 (byte {exc.start})") from exc
     if not isinstance(text, str):
         raise InvalidAnswer(f"answer text must be a string, not {type(text).__name__}")
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():  # only this check strips: leading indentation (code) is part of the answer
         raise InvalidAnswer("answer is empty")
-    if len(stripped) > MAX_ANSWER_CHARS:
-        raise InvalidAnswer(f"answer is {len(stripped):,} characters; the limit is {MAX_ANSWER_CHARS:,}")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise InvalidAnswer(f"answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}")
     try:
-        return check_text(stripped)
+        return check_text(text)
     except ValueError as exc:
         raise InvalidAnswer(f"answer {exc}") from exc
 
