@@ -41,7 +41,7 @@ class TestSQLStore(StoreConformance):
         await store.migrate()
         async with store.engine.connect() as conn:
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
-        assert version == "0002"
+        assert version == "0003"
 
 
 @pytest.mark.anyio
