@@ -41,6 +41,14 @@ def check_text(value: str) -> str:
 Text = Annotated[str, AfterValidator(check_text)]
 """A string that is storable as UTF-8: no NUL bytes, no lone surrogates."""
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(value: str) -> str:
+    """``value`` with each NUL character and lone surrogate replaced by U+FFFD, so that any text (an error
+    message, say) can be stored."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
 
 def new_id() -> str:
     """A fresh random identifier for interviews, questions and answers."""

@@ -4,6 +4,7 @@
     answer: check -> store answer + pending evaluation + job (one transaction) -> enqueue job
             -> after_answer_recorded -> follow-up? (stored) -> after_question_asked(next)
     job:    evaluate -> check evidence -> settle evaluation -> after_answer_evaluated -> finalize
+            (a job that gives up settles the evaluation as failed instead, and finalizes the same way)
     finish: mark finished -> finalize
     finalize (after finish and after each settled evaluation): when finished and nothing is pending,
             build and store the report once -> on_session_finished
@@ -15,7 +16,7 @@ other's write and the report is always built.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
@@ -25,6 +26,7 @@ import pluggy
 from pydantic import ValidationError
 
 from .errors import (
+    MAX_SUMMARY_CHARS,
     AnswerAlreadyRecorded,
     EvaluationFailed,
     IllegalTransition,
@@ -33,10 +35,12 @@ from .errors import (
     ProviderError,
     ReportNotReady,
     WrongQuestion,
+    error_summary,
     validation_message,
 )
 from .grounding import ground_scores
 from .jobs.base import Jobs, evaluation_job
+from .jobs.outbox import hand_over
 from .models import (
     MAX_ANSWER_CHARS,
     Answer,
@@ -54,6 +58,7 @@ from .models import (
     TranscriptSegment,
     Turn,
     check_text,
+    storable_text,
     utcnow,
 )
 from .plugins import call_lifecycle
@@ -206,7 +211,7 @@ class Session:
             await self._ctx.store.record_answer(answer, job)
             self._answers[question.id] = answer
             if job is not None:
-                await self._ctx.jobs.enqueue(job)
+                await hand_over(self._ctx.jobs, job)
             await call_lifecycle(
                 self._ctx.plugins, "after_answer_recorded", interview=self._interview, question=question,
                 answer=answer,
@@ -335,6 +340,27 @@ async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evalua
 
     Idempotent: a second run finds the evaluation settled and only re-checks the report.
     """
+
+    async def score(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
+        return await _score(ctx, evaluator, evaluator_name, spec, question, answer)
+
+    await _settle(ctx, answer_id, score)
+
+
+async def abandon_evaluation(ctx: SessionContext, answer_id: str, reason: str) -> None:
+    """Settle an answer's pending evaluation as failed with ``reason`` (its job gave up), then finalize, so
+    the report is built. Idempotent, like ``evaluate_answer``."""
+
+    async def fail(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
+        return _failed(answer, ctx.evaluator_name, reason)
+
+    await _settle(ctx, answer_id, fail)
+
+
+async def _settle(
+    ctx: SessionContext, answer_id: str, decide: Callable[[InterviewSpec, Question, Answer], Awaitable[Evaluation]]
+) -> None:
+    """Settle a pending evaluation with what ``decide`` returns (first settlement wins), then finalize."""
     existing = await ctx.store.get_evaluation(answer_id)
     if existing is None:
         log.warning("no evaluation row for answer %s; nothing to do", answer_id)
@@ -343,7 +369,7 @@ async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evalua
         answer = await ctx.store.get_answer(answer_id)
         interview = await ctx.store.get_interview(answer.interview_id)
         question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
-        evaluation = await _score(ctx, evaluator, evaluator_name, interview.spec, question, answer)
+        evaluation = await decide(interview.spec, question, answer)
         if await ctx.store.settle_evaluation(evaluation):
             await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,
                                  evaluation=evaluation)
@@ -353,23 +379,32 @@ async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evalua
 async def _score(
     ctx: SessionContext, evaluator: Evaluator, name: str, spec: InterviewSpec, question: Question, answer: Answer
 ) -> Evaluation:
-    base = {"answer_id": answer.id, "interview_id": answer.interview_id, "question_id": question.id,
-            "evaluator": name}
+    """The evaluation to record: done with grounded scores, or failed with a reason the store can hold,
+    whatever the evaluator returned or raised."""
     try:
         with anyio.fail_after(ctx.evaluation_timeout_s):
-            card = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
+            output = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
+        card = output
         grounded = ground_scores(card, spec, answer.text)
+        return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=question.id,
+                          evaluator=name, status="done", scores=grounded.scores, feedback=card.feedback,
+                          flags=grounded.flags)
     except EvaluationFailed as exc:
-        return Evaluation(**base, status="failed", reason=str(exc))
+        reason = str(exc)
     except TimeoutError:
-        return Evaluation(**base, status="failed", reason=f"evaluator timed out after {ctx.evaluation_timeout_s:g} s")
+        reason = f"evaluator timed out after {ctx.evaluation_timeout_s:g} s"
     except ValidationError as exc:
         reason = f"evaluator returned invalid scores: {validation_message(exc)}"
-        return Evaluation(**base, status="failed", reason=reason)
     except Exception as exc:
         log.exception("evaluator %r failed on answer %s", name, answer.id)
-        return Evaluation(**base, status="failed", reason=f"evaluator error: {type(exc).__name__}: {exc}")
-    return Evaluation(**base, status="done", scores=grounded.scores, feedback=card.feedback, flags=grounded.flags)
+        reason = f"evaluator error: {error_summary(exc)}"
+    return _failed(answer, name, reason)
+
+
+def _failed(answer: Answer, evaluator: str | None, reason: str) -> Evaluation:
+    """A failed evaluation; its reason is made storable whatever text it came from."""
+    return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id,
+                      evaluator=evaluator, status="failed", reason=storable_text(reason)[:MAX_SUMMARY_CHARS])
 
 
 async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:
