@@ -23,7 +23,7 @@ from typing import Any
 
 import anyio
 import pluggy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import (
     MAX_SUMMARY_CHARS,
@@ -55,6 +55,7 @@ from .models import (
     QuestionDraft,
     QuestionPlanRequest,
     Report,
+    ScoreCard,
     TranscriptSegment,
     Turn,
     check_text,
@@ -384,7 +385,7 @@ async def _score(
     try:
         with anyio.fail_after(ctx.evaluation_timeout_s):
             output = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
-        card = output
+        card = _checked_card(output)
         grounded = ground_scores(card, spec, answer.text)
         return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=question.id,
                           evaluator=name, status="done", scores=grounded.scores, feedback=card.feedback,
@@ -405,6 +406,13 @@ def _failed(answer: Answer, evaluator: str | None, reason: str) -> Evaluation:
     """A failed evaluation; its reason is made storable whatever text it came from."""
     return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id,
                       evaluator=evaluator, status="failed", reason=storable_text(reason)[:MAX_SUMMARY_CHARS])
+
+
+def _checked_card(output: object) -> ScoreCard:
+    """Validate what an evaluator returned, all the way down: a card built without validation
+    (``model_construct``) may carry text the store cannot hold, or no feedback at all."""
+    data = output.model_dump(warnings=False) if isinstance(output, BaseModel) else output
+    return ScoreCard.model_validate(data)
 
 
 async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:
