@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from .models import storable_text
+from .text import storable_text
 
 MAX_SUMMARY_CHARS = 500
 
@@ -15,6 +15,12 @@ class InterviewEngineError(Exception):
 
 class ConfigurationError(InterviewEngineError):
     """Settings are invalid or name something that does not exist."""
+
+
+class InvalidTenant(ConfigurationError):
+    """A tenant id is not a non-empty string of at most 64 printable characters without surrounding spaces.
+
+    Tenants come from the host's own records (an API key's tenant), so a bad one is a host error."""
 
 
 class UnknownPlugin(ConfigurationError):
@@ -42,6 +48,10 @@ class InvalidSpec(InterviewEngineError):
     """An interview spec failed validation."""
 
 
+class InvalidQuery(InterviewEngineError):
+    """A listing's filters or page cursor are invalid."""
+
+
 class InvalidAnswer(InterviewEngineError):
     """An answer was rejected before anything was stored (empty, too long, not valid text)."""
 
@@ -63,7 +73,8 @@ class AnswerAlreadyRecorded(SessionError):
 
 
 class InterviewNotFound(SessionError):
-    """No interview with that id exists in the store."""
+    """No interview with that id exists for the tenant. Another tenant's interview and a malformed id get
+    this error too, with the same message as a missing one."""
 
 
 class ReportNotReady(SessionError):

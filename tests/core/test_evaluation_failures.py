@@ -6,7 +6,6 @@ the real Postgres (which refuses NUL in text)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,19 +52,11 @@ class ScriptedByAnswer(FakeEvaluator):
         return result
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 async def test_unstorable_evaluator_output_becomes_a_failed_evaluation(
-    engine_database: str, source: FakeQuestionSource, hooks: Any
+    database_url: str, source: FakeQuestionSource, hooks: Any
 ) -> None:
     evaluator = ScriptedByAnswer()
-    async with Engine(Settings(database_url=engine_database, plugins=""), question_source=source,
+    async with Engine(Settings(database_url=database_url, plugins=""), question_source=source,
                       evaluator=evaluator) as engine:
         engine.plugins.register(hooks, name="recorder")
         session = await engine.start({"role": "backend", "question_count": len(OUTPUTS)})
