@@ -73,6 +73,18 @@ async def test_vocabulary_teaches_words_the_dictionary_lacks(
     assert "Postgres" in tuned.text
 
 
+async def test_recording_of_whole_vad_frames_ending_in_speech(
+    transcriber: PocketsphinxTranscriber, say: Callable[[str], bytes]
+) -> None:
+    """Issue 10's recording: 61,920 samples (129 frames of 480) that end while the voice-activity detector
+    still hears speech crashed ``transcribe`` with IndexError in ``Endpointer.end_stream``."""
+    pcm = say("our team reviewed every pull request before it reached the main branch")
+    pcm = (pcm + bytes(2 * 61_920))[: 2 * 61_920]
+    transcript = await transcriber.transcribe(pcm, TranscriptionOptions())
+    for word in ("team", "request", "branch"):
+        assert word in transcript.text.split(), transcript.text
+
+
 async def test_korean_is_refused_with_a_pointer_to_deepgram(transcriber: PocketsphinxTranscriber) -> None:
     with pytest.raises(TranscriptionError, match=r"English only.*deepgram"):
         await transcriber.transcribe(bytes(3200), TranscriptionOptions(language="ko"))
