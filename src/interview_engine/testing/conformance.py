@@ -21,6 +21,8 @@ leaves the provider usable and no task behind) and typed errors for bad input.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -97,6 +99,22 @@ async def _settled_task_count(before: int) -> int:
             break
         await anyio.sleep(0.02)
     return _task_count()
+
+
+def created_lazily(plugin: str, family: str, name: str, options: dict[str, Any], heavy: list[str]) -> str:
+    """In a fresh interpreter, discover ``plugin`` and check that none of the ``heavy`` modules were
+    imported, then create its ``family`` provider ``name`` with ``options`` and check that they were.
+    Returns the provider's class name; a failed check raises AssertionError with the child's stderr."""
+    code = (
+        "import sys; from interview_engine.plugins import ProviderRegistry, build_plugin_manager; "
+        f"r = ProviderRegistry(build_plugin_manager(allow=[{plugin!r}])); heavy = set({heavy!r}); "
+        "assert not heavy & set(sys.modules), f'imported at discovery: {heavy & set(sys.modules)}'; "
+        f"t = r.create({family!r}, {name!r}, {options!r}); "
+        "assert heavy <= set(sys.modules), 'not imported by the factory'; print(type(t).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
 
 
 class ProviderConformance:
