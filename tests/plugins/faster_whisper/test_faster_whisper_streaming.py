@@ -19,7 +19,7 @@ from interview_engine.media.endpoint import EndpointConfig
 from interview_engine.models import TranscriptEvent, TranscriptionOptions
 from interview_engine.testing.conformance import gather
 from interview_engine.testing.speech import ANSWERS as SENTENCES
-from interview_engine.testing.speech import browser_audio, word_error_rate, words
+from interview_engine.testing.speech import browser_audio, with_pause, word_error_rate, words
 
 pytestmark = pytest.mark.anyio
 EN = TranscriptionOptions(language="en")
@@ -34,15 +34,20 @@ async def paced(pcm: bytes, chunk: int, delay: float = 0.0) -> AsyncIterator[byt
             await anyio.lowlevel.checkpoint()
 
 
-async def test_flite_sentences_are_transcribed_almost_word_for_word(
+async def test_a_recording_of_several_answers_is_transcribed_almost_word_for_word(
     whisper: FasterWhisperTranscriber, say: Callable[[str], bytes]
 ) -> None:
-    transcripts = await gather(len(SENTENCES), lambda i: whisper.transcribe(say(SENTENCES[i]), EN))
-    wer = word_error_rate(SENTENCES, [t.text for t in transcripts])
-    assert wer <= 0.05, [t.text for t in transcripts]
-    for transcript in transcripts:
-        [segment] = transcript.segments
-        assert 0 < segment.start < segment.end and segment.confidence is not None and segment.confidence > 0.5
+    whisper.stats.peak_pending = 0
+    transcript = await whisper.transcribe(with_pause(*[say(s) for s in SENTENCES], pause_s=1.0), EN)
+    assert word_error_rate(SENTENCES, [s.text for s in transcript.segments]) <= 0.1, transcript.text
+    assert transcript.text == " ".join(s.text for s in transcript.segments)
+    ends = [0.0]
+    for segment, sentence in zip(transcript.segments, SENTENCES, strict=True):
+        assert ends[-1] < segment.start < segment.end and segment.confidence is not None
+        assert segment.end - segment.start == pytest.approx(len(say(sentence)) / 32000, abs=0.5)
+        assert segment.confidence > 0.5
+        ends.append(segment.end + 1.0)
+    assert whisper.stats.peak_pending <= 3, "a stream keeps at most max(2, workers) decodes waiting"
 
 
 async def test_live_answer_partials_then_final_through_the_pipeline(

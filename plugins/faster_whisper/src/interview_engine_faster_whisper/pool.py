@@ -24,6 +24,8 @@ class DecodeStats:
     """Partials not started because every worker was busy (a final never waits for one)."""
     peak_decodes: int = 0
     """The most decodes that ran at the same moment."""
+    peak_pending: int = 0
+    """The most decodes queued or running at the same moment."""
 
 
 class DecodePool:
@@ -56,6 +58,7 @@ class DecodePool:
     def _submit(self, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T]:
         future = self._executor.submit(self._run, fn, args)
         self._pending.add(future)
+        self.stats.peak_pending = max(self.stats.peak_pending, len(self._pending))
         future.add_done_callback(self._forget)
         return future
 

@@ -73,6 +73,7 @@ class FasterWhisperTranscriber:
         self._whisper = Whisper(self.model_dir, self.options)
         self._pool = DecodePool(self.options.workers, "faster-whisper")
         self._endpoint = EndpointConfig(silence_s=self.options.segment_silence_s)
+        self._queue_limit = max(2, self.options.workers)
         self._closed = False
 
     @property
@@ -96,7 +97,9 @@ class FasterWhisperTranscriber:
     ) -> AsyncIterator[TranscriptEvent]:
         """Transcribe live audio: partials of the segment in progress, then a final per segment.
 
-        Events are handed out as audio arrives, and all remaining ones when it ends.
+        Events are handed out as audio arrives, and all remaining ones when it ends. A stream with
+        ``max(2, workers)`` decodes waiting stops taking audio until one is done, so one long recording
+        cannot queue ahead of every other stream (and a live source's buffer decides what to drop).
         """
         request = self._request(options)
         run = _StreamRun(self, request)
@@ -105,6 +108,8 @@ class FasterWhisperTranscriber:
                 for at in range(0, len(chunk), SLICE_BYTES):
                     run.feed(chunk[at:at + SLICE_BYTES])
                     for event in run.ready():
+                        yield event
+                    async for event in run.drain(keep=self._queue_limit):
                         yield event
                     await anyio.lowlevel.checkpoint()
             run.finish()
@@ -188,9 +193,10 @@ class _StreamRun:
             events += self._events(self.decodes.popleft())
         return events
 
-    async def drain(self) -> AsyncIterator[TranscriptEvent]:
-        """Every remaining event, waiting for decodes without blocking the event loop."""
-        while self.decodes:
+    async def drain(self, keep: int = 0) -> AsyncIterator[TranscriptEvent]:
+        """Wait for decodes (without blocking the event loop) until at most ``keep`` are left, handing out
+        their events."""
+        while len(self.decodes) > keep:
             head = self.decodes[0].future
             try:
                 await asyncio.wrap_future(head)
