@@ -82,7 +82,7 @@ class Whisper:
         log.info("faster-whisper model %s loaded (%s, %s, languages %s)", path, options.device,
                  options.resolved_compute_type, ", ".join(self.languages))
 
-    def decode(self, pcm16k: bytes, language: Language, prompt: str | None, *, final: bool) -> Decoded:
+    def decode(self, pcm16k: bytes, language: Language, prompt: str | None, final: bool) -> Decoded:
         """Transcribe one speech segment (at most one 30 s window); partials decode greedily once."""
         audio = np.frombuffer(pcm16k, "<i2").astype(np.float32) / 32768.0
         segments, _ = self._model.transcribe(

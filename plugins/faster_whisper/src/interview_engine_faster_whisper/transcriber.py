@@ -151,16 +151,10 @@ class FasterWhisperTranscriber:
 
     def _submit(self, segment: Segment, request: _Request, *, final: bool) -> Future[Decoded] | None:
         self._check_open()
-        args = (segment.audio, request.language, request.prompt)
+        args = (segment.audio, request.language, request.prompt, final)
         if final:
-            return self._pool.submit_final(self._decode_final, *args)
-        return self._pool.submit_interim(self._decode_interim, *args)
-
-    def _decode_final(self, pcm: bytes, language: Language, prompt: str | None) -> Decoded:
-        return self._whisper.decode(pcm, language, prompt, final=True)
-
-    def _decode_interim(self, pcm: bytes, language: Language, prompt: str | None) -> Decoded:
-        return self._whisper.decode(pcm, language, prompt, final=False)
+            return self._pool.submit_final(self._whisper.decode, *args)
+        return self._pool.submit_interim(self._whisper.decode, *args)
 
 
 class _StreamRun:
@@ -254,6 +248,7 @@ class _StreamRun:
             if segment.id != self.segmenter.open_id or not result.text:
                 return []  # the segment has ended: its final is on its way
             return [TranscriptEvent(kind="interim", text=result.text, start=segment.start, end=segment.end)]
+        log.debug("segment %d (%.2f-%.2f s): %r", segment.id, segment.start, segment.end, result.text)
         final = TranscriptEvent(kind="final", text=result.text, start=segment.start, end=segment.end,
                                 confidence=result.confidence)
         utterance_end = TranscriptEvent(kind="utterance_end", start=segment.start, end=segment.end)
