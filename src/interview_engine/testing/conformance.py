@@ -15,7 +15,8 @@ provider that loads a model is best built once in a module-scoped fixture and ha
             return evaluator
 
 Each suite covers valid output, both interview languages, concurrency, cancellation (a cancelled call
-leaves the provider usable and no task behind) and typed errors for bad input.
+leaves the provider usable and no task behind) and typed errors for bad input; transcribers also take
+recordings of any length.
 """
 
 from __future__ import annotations
