@@ -53,8 +53,8 @@ async def chunks(pcm: bytes, delay: float = 0.0) -> AsyncIterator[bytes]:
 
 async def measure(make: Callable[[], Any], clips: list[bytes], pcm: bytes, counts: tuple[int, ...]
                   ) -> dict[str, Any]:
-    """Load time, word error rate over ``clips``, and wall seconds to stream ``n`` copies of ``pcm`` at
-    once (as fast as the engine takes them) for each ``n`` in ``counts``."""
+    """Load time, word error rate over ``clips``, and the wall and CPU seconds to stream ``n`` copies of
+    ``pcm`` at once (as fast as the engine takes them) for each ``n`` in ``counts``."""
     started = time.perf_counter()
     transcriber = make()
     load_s = time.perf_counter() - started
@@ -65,17 +65,18 @@ async def measure(make: Callable[[], Any], clips: list[bytes], pcm: bytes, count
             async for _ in transcriber.stream(chunks(pcm), OPTIONS):
                 pass
 
-        walls = []
+        walls, cpus = [], []
         for n in counts:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             async with anyio.create_task_group() as tg:
                 for _ in range(n):
                     tg.start_soon(one)
             walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
     finally:
         await transcriber.aclose()
     return {"load_s": round(load_s, 2), "wer": round(word_error_rate(list(ANSWERS), texts), 4),
-            "hypotheses": texts, "walls": walls}
+            "hypotheses": texts, "walls": walls, "cpus": cpus}
 
 
 def bench_engine(name: str, clips: list[bytes], pcm: bytes, quick: bool) -> dict[str, Any]:
@@ -88,12 +89,13 @@ def bench_engine(name: str, clips: list[bytes], pcm: bytes, quick: bool) -> dict
         result = anyio.run(measure, ENGINES[name], clips, pcm, counts)
     finally:
         os.sched_setaffinity(0, saved)
-    walls = result.pop("walls")
-    rows = [{"streams": n, "wall_s": round(w, 3), "rtf_per_stream": round(w / audio_s, 4)}
-            for n, w in zip(counts, walls, strict=True)]
-    single = rows[0]["rtf_per_stream"]
+    walls, cpus = result.pop("walls"), result.pop("cpus")
+    rows = [{"streams": n, "wall_s": round(w, 3), "rtf_per_stream": round(w / audio_s, 4),
+             "cpu_s_per_audio_s": round(c / (n * audio_s), 4)}
+            for n, w, c in zip(counts, walls, cpus, strict=True)]
+    single, cpu_rtf = rows[0]["rtf_per_stream"], rows[0]["cpu_s_per_audio_s"]
     return {**result, "audio_s": round(audio_s, 2), "core": core, "runs": rows, "rtf_single_stream": single,
-            "streams_per_core_estimate": round(1 / single, 1) if single else None,
+            "cpu_rtf": cpu_rtf, "streams_per_core_estimate": round(1 / cpu_rtf, 1) if cpu_rtf else None,
             "streams_per_core_measured": max((r["streams"] for r in rows if r["rtf_per_stream"] <= 1.0),
                                              default=0)}
 
@@ -157,15 +159,18 @@ def main() -> None:
     base = engines[BASELINE]
     print(f"offline transcribers on one core, {len(clips)} flite clips ({base['audio_s']} s streamed with pauses); "
           f"ratios against {BASELINE}")
-    print(f"{'engine':<16} {'WER':>6} {'RTF':>7} {'x base':>7} {'streams/core':>13} {'(1/RTF)':>8} {'load s':>7}")
+    print("RTF: wall s per audio s, one stream (inflated when others use the core); CPU RTF: CPU s per audio s")
+    print(f"{'engine':<16} {'WER':>6} {'RTF':>7} {'CPU RTF':>8} {'x base':>7} {'streams/core':>13} "
+          f"{'(1/CPU RTF)':>12} {'load s':>7}")
     for name, e in engines.items():
-        print(f"{name:<16} {e['wer']:>6.3f} {e['rtf_single_stream']:>7.3f} "
-              f"{e['rtf_single_stream'] / base['rtf_single_stream']:>7.2f} {e['streams_per_core_measured']:>13} "
-              f"{e['streams_per_core_estimate']:>8} {e['load_s']:>7.2f}")
-    print(f"\n{'engine':<16} {'streams':>8} {'wall s':>8} {'RTF/stream':>11}")
+        print(f"{name:<16} {e['wer']:>6.3f} {e['rtf_single_stream']:>7.3f} {e['cpu_rtf']:>8.3f} "
+              f"{e['cpu_rtf'] / base['cpu_rtf']:>7.2f} {e['streams_per_core_measured']:>13} "
+              f"{e['streams_per_core_estimate']:>12} {e['load_s']:>7.2f}")
+    print(f"\n{'engine':<16} {'streams':>8} {'wall s':>8} {'RTF/stream':>11} {'CPU RTF/stream':>15}")
     for name, e in engines.items():
         for row in e["runs"]:
-            print(f"{name:<16} {row['streams']:>8} {row['wall_s']:>8.2f} {row['rtf_per_stream']:>11.3f}")
+            print(f"{name:<16} {row['streams']:>8} {row['wall_s']:>8.2f} {row['rtf_per_stream']:>11.3f} "
+                  f"{row['cpu_s_per_audio_s']:>15.3f}")
     print(f"\nfake Deepgram, {latency['runs']} answers through AudioPipeline")
     print(f"{'latency':<36} {'median':>8} {'p95':>8} {'max':>8}")
     for name in ("final_to_host_ms", "end_of_audio_to_answer_ended_ms"):
