@@ -168,8 +168,8 @@ class Engine:
         async with self._media_lock:
             if family not in self._media:
                 if name == AUTO:
-                    default = EMBEDDED_DEFAULTS[family]
-                    name = default if default in self.providers.names(family) else None
+                    installed = self.providers.names(family)
+                    name = next((n for n in EMBEDDED_DEFAULTS[family] if n in installed), None)
                 provider = await self._create(family, name, options) if name else None
                 if provider is not None:
                     self._stack.push_async_callback(aclose_provider, provider)

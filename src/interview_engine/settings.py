@@ -25,8 +25,11 @@ from .identifiers import TenantId
 
 CONFIG_ENV = "INTERVIEW_ENGINE_CONFIG"
 AUTO = "auto"
-EMBEDDED_DEFAULTS = {"transcriber": "pocketsphinx", "emotion_analyzer": "fer_lite"}
-"""What "auto" means for each family: the offline provider that runs on a laptop."""
+EMBEDDED_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "transcriber": ("faster_whisper", "pocketsphinx"),
+    "emotion_analyzer": ("fer_lite",),
+}
+"""What "auto" means for each family: the first of these offline providers that is installed."""
 DEFAULT_CONFIG_FILE = "interview-engine.toml"
 
 
@@ -41,7 +44,8 @@ class Settings(BaseSettings):
     """None: answers are recorded but not scored, and reports say so."""
     evaluator_options: dict[str, Any] = Field(default_factory=dict)
     transcriber: str | None = AUTO
-    """Speech to text; "auto" is the embedded default (pocketsphinx) when installed, None disables."""
+    """Speech to text; "auto" is the embedded default (faster_whisper, else pocketsphinx) when installed,
+    None disables."""
     transcriber_options: dict[str, Any] = Field(default_factory=dict)
     emotion_analyzer: str | None = AUTO
     """For interviews that opt in; "auto" is the embedded default (fer_lite) when installed, None disables."""
