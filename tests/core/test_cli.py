@@ -1,32 +1,76 @@
-"""The `interview-engine` command end to end, in subprocesses: reports, listings, migrations, and one
-line on stderr with a non-zero exit for every bad input, with nothing stored."""
+"""The `interview-engine` command: reports, listings, migrations, and one line on stderr with a non-zero exit
+(never a traceback) for every bad input, with nothing stored; untrusted text is shown, never obeyed by the
+terminal. Most cases drive ``main(argv)`` in this process; pipes, terminals and stdout faults use a real
+subprocess (and a pseudo-terminal)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
+from interview_engine.cli import main
+
 SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 3,
         "custom_questions": ["Why this team?"], "max_follow_ups": 0}
+TWO_QUESTIONS = {"role": "Backend engineer", "question_count": 2, "max_follow_ups": 0,
+                 "custom_questions": ["What did you build last?", "Why this team?"]}
 ANSWERS = ["I profiled the endpoint and added a composite index, p99 went from 900 ms to 180 ms in a week.",
            "I want to build fair hiring tools and this team ships carefully with real users in mind.",
            "I would cache per-tenant settings in Redis with a short TTL and keep Postgres as the truth."]
+FAKE_EVALUATOR = {"INTERVIEW_ENGINE_PLUGIN_MODULES": "interview_engine.testing.plugin",
+                  "INTERVIEW_ENGINE_EVALUATOR": "fake"}
+LIMIT = 10 * 1024 * 1024
+Result = subprocess.CompletedProcess
 
 
-def cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+# -- running the command ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``main(argv)`` in this process runs in tmp_path on a private SQLite database, with no entry-point plugins."""
+    for name in [n for n in os.environ if n.startswith("INTERVIEW_ENGINE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("INTERVIEW_ENGINE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("INTERVIEW_ENGINE_PLUGINS", "")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def call(capsys: pytest.CaptureFixture[str], *argv: str) -> Result[str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return Result(list(argv), code, out, err)
+
+
+def call_run(capsys: pytest.CaptureFixture[str], tmp_path: Path, spec: object, answers: object,
+             *flags: str) -> Result[str]:
+    """`interview-engine run` in this process on a spec and answers written to files."""
+    return call(capsys, "run", "--spec", write(tmp_path, "s.json", spec),
+                "--answers", write(tmp_path, "a.json", answers), *flags)
+
+
+def cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | str | None = None,
+        timeout: float = 120) -> Result[str]:
+    """The command in a subprocess, with stdin and stdout as pipes."""
+    result = subprocess.run([sys.executable, "-m", "interview_engine", *args], cwd=tmp_path,
+                            env=subprocess_env(tmp_path, env), capture_output=True, timeout=timeout,
+                            input=stdin.encode() if isinstance(stdin, str) else stdin)
+    return Result(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
+
+
+def subprocess_env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("INTERVIEW_ENGINE_")}
     base.update({"INTERVIEW_ENGINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
                  "INTERVIEW_ENGINE_PLUGINS": ""})
-    return subprocess.run([sys.executable, "-m", "interview_engine", *args], cwd=tmp_path, env={**base, **(env or {})},
-                          input=stdin, capture_output=True, text=True, timeout=timeout)
+    return {**base, **(extra or {})}
 
 
 def write(tmp_path: Path, name: str, content: object) -> str:
@@ -39,8 +83,8 @@ def write(tmp_path: Path, name: str, content: object) -> str:
 
 
 def run(tmp_path: Path, spec: object, answers: object, *flags: str,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`interview-engine run` on a spec and answers written to files."""
+        env: dict[str, str] | None = None) -> Result[str]:
+    """`interview-engine run` in a subprocess on a spec and answers written to files."""
     spec_file, answers_file = write(tmp_path, "s.json", spec), write(tmp_path, "a.json", answers)
     return cli(tmp_path, "run", "--spec", spec_file, "--answers", answers_file, *flags, env=env)
 
@@ -54,14 +98,30 @@ def interviews_stored(tmp_path: Path) -> int:
         return conn.execute("SELECT count(*) FROM interviews").fetchone()[0] if "interviews" in tables else 0
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode != 0
+def interview_state(tmp_path: Path, interview_id: str) -> tuple[str, int]:
+    """The stored state of an interview and how many answers it holds."""
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        state = conn.execute("SELECT state FROM interviews WHERE id = ?", (interview_id,)).fetchone()[0]
+        answers = conn.execute("SELECT count(*) FROM answers WHERE interview_id = ?", (interview_id,)).fetchone()[0]
+    return state, answers
+
+
+def assert_one_line_error(result: Result[str], *needles: str) -> None:
+    assert result.returncode not in (0, None)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     for needle in needles:
         assert needle in lines[0], lines[0]
     assert result.stdout == ""
 
+
+def resume_id(text: str) -> str:
+    match = re.search(r"interview-engine interview --resume (\w+)", text)
+    assert match, text
+    return match.group(1)
+
+
+# -- run: reports ------------------------------------------------------------------------------------------------
 
 def test_run_without_an_evaluator_reports_no_scores(tmp_path: Path) -> None:
     result = run(tmp_path, SPEC, ANSWERS, "--json")
@@ -74,18 +134,47 @@ def test_run_without_an_evaluator_reports_no_scores(tmp_path: Path) -> None:
 
 
 def test_run_with_an_evaluator_plugin_scores(tmp_path: Path) -> None:
-    env = {"INTERVIEW_ENGINE_PLUGIN_MODULES": "interview_engine.testing.plugin",
-           "INTERVIEW_ENGINE_EVALUATOR": "fake", "INTERVIEW_ENGINE_EVALUATOR_OPTIONS": '{"default_score": 64}'}
+    env = {**FAKE_EVALUATOR, "INTERVIEW_ENGINE_EVALUATOR_OPTIONS": '{"default_score": 64}'}
     result = run(tmp_path, SPEC, {"answers": [{"text": a} for a in ANSWERS]}, "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["overall_score"] == 64
 
 
-def test_run_prints_a_readable_report(tmp_path: Path) -> None:
-    result = run(tmp_path, SPEC, ANSWERS[:1])
+def test_run_prints_a_readable_report(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = call_run(capsys, here, SPEC, ANSWERS[:1])
     assert result.returncode == 0, result.stderr
     assert "Interview report — Backend engineer" in result.stdout and "(not answered)" in result.stdout
 
+
+# -- run: untrusted text never drives the terminal ---------------------------------------------------------------
+
+HOSTILE = ("Fine answer \x1b]0;owned\x07 then \x1b[2J\x1b[31mred, C1 \x9b31m and \x90dcs\x9c, "
+           "a bidi \u202eevil\u202c, a carriage\rreturn, back\x08space, zero\u200bwidth and a\u2028separator")
+
+
+def terminal_controls(text: str) -> set[str]:
+    """Characters in ``text`` that a terminal could act on (line feeds are the report's own)."""
+    return {c for c in text if c != "\n" and unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"}}
+
+
+def test_run_shows_control_characters_in_answers_instead_of_sending_them(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = {**SPEC, "role": "Backend \x1b[5mengineer"}
+    text = call_run(capsys, here, spec, [HOSTILE])
+    assert text.returncode == 0, text.stderr
+    assert terminal_controls(text.stdout) == set()
+    assert r"\x1b]0;owned\x07" in text.stdout and r"\x9b31m" in text.stdout and r"\u202eevil" in text.stdout
+    assert r"Backend \x1b[5mengineer" in text.stdout
+
+    as_json = call_run(capsys, here, spec, [HOSTILE], "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert terminal_controls(as_json.stdout) == set()
+    report = json.loads(as_json.stdout)
+    assert report["questions"][0]["answer"]["text"] == HOSTILE.strip() and report["role"] == spec["role"]
+
+
+# -- run: bad input files ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spec, needles", [
     ('{"role": "x",', ("spec file", "not valid JSON", "line 1")),
@@ -94,11 +183,11 @@ def test_run_prints_a_readable_report(tmp_path: Path) -> None:
     ({"level": "mid"}, ("invalid interview spec", "role")),
     ({"role": "x", "language": "de"}, ("language",)),
     ({"role": "x", "job_description": "j" * 1_000_000}, ("job_description",)),
-])
-def test_bad_spec_files(tmp_path: Path, spec: object, needles: tuple[str, ...]) -> None:
-    result = run(tmp_path, spec, ANSWERS)
-    assert_one_line_error(result, *needles)
-    assert interviews_stored(tmp_path) == 0
+], ids=["syntax", "utf8", "list", "no-role", "language", "too-long"])
+def test_bad_spec_files(here: Path, capsys: pytest.CaptureFixture[str], spec: object,
+                        needles: tuple[str, ...]) -> None:
+    assert_one_line_error(call_run(capsys, here, spec, ANSWERS), *needles)
+    assert interviews_stored(here) == 0
 
 
 @pytest.mark.parametrize("answers, needles", [
@@ -108,17 +197,21 @@ def test_bad_spec_files(tmp_path: Path, spec: object, needles: tuple[str, ...]) 
     (["fine answer", "  "], ("answer 2", "empty")),
     (["fine answer", 7], ("answer 2", "string")),
     (["x" * 1_000_000], ("answer 1", "limit")),
-])
-def test_bad_answer_files_store_nothing(tmp_path: Path, answers: object, needles: tuple[str, ...]) -> None:
-    result = run(tmp_path, SPEC, answers)
-    assert_one_line_error(result, *needles)
-    assert interviews_stored(tmp_path) == 0
+], ids=["syntax", "utf8", "object", "blank", "number", "too-long"])
+def test_bad_answer_files_store_nothing(here: Path, capsys: pytest.CaptureFixture[str], answers: object,
+                                        needles: tuple[str, ...]) -> None:
+    assert_one_line_error(call_run(capsys, here, SPEC, answers), *needles)
+    assert interviews_stored(here) == 0
 
 
-def test_missing_file(tmp_path: Path) -> None:
-    result = cli(tmp_path, "run", "--spec", str(tmp_path / "nope.json"), "--answers", str(tmp_path / "a.json"))
+def test_missing_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = call(capsys, "run", "--spec", str(here / "nope.json"), "--answers", str(here / "a.json"))
     assert_one_line_error(result, "cannot read spec file", "No such file")
 
+
+# -- run: waiting for scores -------------------------------------------------------------------------------------
+
+# -- settings and other commands ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env, needles", [
     ({"INTERVIEW_ENGINE_EVALUATOR": "gpt9"}, ("no evaluator named 'gpt9'", "available")),
@@ -128,18 +221,18 @@ def test_missing_file(tmp_path: Path) -> None:
     ({"INTERVIEW_ENGINE_EVALUATOR_OPTIONS": "{broken"}, ("invalid settings",)),
     ({"INTERVIEW_ENGINE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/x"}, ("cannot connect",)),
 ])
-def test_bad_settings(tmp_path: Path, env: dict[str, str], needles: tuple[str, ...]) -> None:
-    result = run(tmp_path, SPEC, ANSWERS, env=env)
-    assert_one_line_error(result, *needles)
-    assert interviews_stored(tmp_path) == 0
+def test_bad_settings(here: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                      env: dict[str, str], needles: tuple[str, ...]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert_one_line_error(call_run(capsys, here, SPEC, ANSWERS), *needles)
+    assert interviews_stored(here) == 0
 
 
-def test_config_file(tmp_path: Path) -> None:
-    write(tmp_path, "interview-engine.toml", 'question_source = "nowhere"\n')
-    result = run(tmp_path, SPEC, ANSWERS)
-    assert_one_line_error(result, "nowhere")
-    result = cli(tmp_path, "--config", str(tmp_path / "missing.toml"), "plugins")
-    assert_one_line_error(result, "does not exist")
+def test_config_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(here, "interview-engine.toml", 'question_source = "nowhere"\n')
+    assert_one_line_error(call_run(capsys, here, SPEC, ANSWERS), "nowhere")
+    assert_one_line_error(call(capsys, "--config", str(here / "missing.toml"), "plugins"), "does not exist")
 
 
 def test_plugins_lists_versions_and_providers(tmp_path: Path) -> None:
@@ -160,8 +253,8 @@ def test_interactive_interview(tmp_path: Path) -> None:
     assert "First answer about caching" in result.stdout and "(not answered)" in result.stdout
 
 
-def test_worker_needs_arq(tmp_path: Path) -> None:
-    assert_one_line_error(cli(tmp_path, "worker"), "INTERVIEW_ENGINE_JOBS=arq")
+def test_worker_needs_arq(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_one_line_error(call(capsys, "worker"), "INTERVIEW_ENGINE_JOBS=arq")
 
 
 def test_db_upgrade_sqlite(tmp_path: Path) -> None:
@@ -178,6 +271,15 @@ def test_db_upgrade_postgres(tmp_path: Path, postgres_url: str) -> None:
     assert again.returncode == 0, again.stderr
 
 
-def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert cli(tmp_path, "run").returncode == 2
-    assert cli(tmp_path, "frobnicate").returncode == 2
+def test_usage_errors_exit_2(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["run"], ["frobnicate"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# -- interview: typed answers from a pipe ------------------------------------------------------------------------
+
+# -- interview: in a real terminal -------------------------------------------------------------------------------
+

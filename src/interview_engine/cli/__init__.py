@@ -24,6 +24,7 @@ from ..session import Session
 from ..settings import Settings, load_settings
 from .files import read_answers, read_spec
 from .render import plugins_text, report_text
+from .terminal import VisibleFormatter, json_for_terminal, visible
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ EXIT_INTERRUPTED = 130
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         settings = load_settings(args.config)
         return int(args.handler(args, settings) or 0)
@@ -86,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _plugins(args: argparse.Namespace, settings: Settings) -> int:
     infos = describe_plugins(plugin_manager_for(settings))
-    print(json.dumps([asdict(i) for i in infos], indent=2) if args.json else plugins_text(infos))
+    print(json_for_terminal(json.dumps([asdict(i) for i in infos], indent=2)) if args.json else plugins_text(infos))
     return 0
 
 
@@ -104,7 +106,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return await session.report(timeout=args.timeout)
 
     report = anyio.run(go)
-    print(report.model_dump_json(indent=2) if args.json else report_text(report))
+    print(json_for_terminal(report.model_dump_json(indent=2)) if args.json else report_text(report))
     return 0
 
 
@@ -145,7 +147,7 @@ def _interview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _read_answer(question: str) -> str | None:
-    print(f"\n{question}")
+    print(f"\n{visible(question)}")
     lines: list[str] = []
     while True:
         try:
