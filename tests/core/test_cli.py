@@ -11,6 +11,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -146,6 +147,12 @@ def test_run_prints_a_readable_report(here: Path, capsys: pytest.CaptureFixture[
     assert "Interview report — Backend engineer" in result.stdout and "(not answered)" in result.stdout
 
 
+def test_spec_with_a_byte_order_mark_is_read(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = call_run(capsys, here, b"\xef\xbb\xbf" + json.dumps(SPEC).encode(), ANSWERS, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["role"] == "Backend engineer"
+
+
 # -- run: untrusted text never drives the terminal ---------------------------------------------------------------
 
 HOSTILE = ("Fine answer \x1b]0;owned\x07 then \x1b[2J\x1b[31mred, C1 \x9b31m and \x90dcs\x9c, "
@@ -183,7 +190,16 @@ def test_run_shows_control_characters_in_answers_instead_of_sending_them(
     ({"level": "mid"}, ("invalid interview spec", "role")),
     ({"role": "x", "language": "de"}, ("language",)),
     ({"role": "x", "job_description": "j" * 1_000_000}, ("job_description",)),
-], ids=["syntax", "utf8", "list", "no-role", "language", "too-long"])
+    ("", ("spec file", "is empty")),
+    (" \n\t", ("is empty",)),
+    ("[" * 100_000 + "]" * 100_000, ("spec file", "nested deeper than")),
+    ('{"role": "x", "custom_questions": ' + "[" * 40 + "]" * 40 + "}", ("nested deeper than 32",)),
+    ('{"role": "x", "question_count": ' + "9" * 5000 + "}", ("a number with 5,000 digits",)),
+    ('{"role": "x", "question_count": NaN}', ("NaN", "not valid JSON")),
+    ('{"role": "x", "question_count": 1e999}', ("1e999", "out of range")),
+    ('{"role": "x", "role": "y"}', ("the key 'role' twice",)),
+], ids=["syntax", "utf8", "list", "no-role", "language", "too-long", "empty", "blank", "deep", "nested", "bigint",
+        "nan", "overflow", "duplicate-key"])
 def test_bad_spec_files(here: Path, capsys: pytest.CaptureFixture[str], spec: object,
                         needles: tuple[str, ...]) -> None:
     assert_one_line_error(call_run(capsys, here, spec, ANSWERS), *needles)
@@ -197,7 +213,9 @@ def test_bad_spec_files(here: Path, capsys: pytest.CaptureFixture[str], spec: ob
     (["fine answer", "  "], ("answer 2", "empty")),
     (["fine answer", 7], ("answer 2", "string")),
     (["x" * 1_000_000], ("answer 1", "limit")),
-], ids=["syntax", "utf8", "object", "blank", "number", "too-long"])
+    ("[" * 100_000 + "]" * 100_000, ("answers file", "nested deeper than")),
+    (["an answer"] * 100_000, ("100,000 answers", "at most 3 questions")),
+], ids=["syntax", "utf8", "object", "blank", "number", "too-long", "deep", "too-many"])
 def test_bad_answer_files_store_nothing(here: Path, capsys: pytest.CaptureFixture[str], answers: object,
                                         needles: tuple[str, ...]) -> None:
     assert_one_line_error(call_run(capsys, here, SPEC, answers), *needles)
@@ -207,6 +225,50 @@ def test_bad_answer_files_store_nothing(here: Path, capsys: pytest.CaptureFixtur
 def test_missing_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = call(capsys, "run", "--spec", str(here / "nope.json"), "--answers", str(here / "a.json"))
     assert_one_line_error(result, "cannot read spec file", "No such file")
+
+
+@pytest.mark.parametrize("path, needles", [
+    (".", ("cannot read spec file", "directory")),
+    ("/dev/zero", ("spec file", f"larger than the limit of {LIMIT:,} bytes")),
+    ("/proc/self/mem", ("cannot read spec file", "Input/output error")),
+], ids=["directory", "endless", "unreadable"])
+def test_spec_paths_that_are_not_json_files(here: Path, capsys: pytest.CaptureFixture[str], path: str,
+                                            needles: tuple[str, ...]) -> None:
+    assert_one_line_error(call(capsys, "run", "--spec", path, "--answers", write(here, "a.json", ANSWERS)),
+                          *needles)
+    assert interviews_stored(here) == 0
+
+
+def test_a_fifo_is_read_with_a_bound(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = here / "spec.fifo"
+    os.mkfifo(fifo)
+
+    def flood() -> None:  # 11 MB of white space, then a spec: valid JSON, but over the limit
+        try:
+            with open(fifo, "wb") as pipe:
+                for _ in range(11):
+                    pipe.write(b" " * 1024 * 1024)
+                pipe.write(json.dumps(SPEC).encode())
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=flood)
+    writer.start()
+    result = call(capsys, "run", "--spec", str(fifo), "--answers", write(here, "a.json", ANSWERS))
+    writer.join(timeout=30)
+    assert_one_line_error(result, f"larger than the limit of {LIMIT:,} bytes")
+    assert interviews_stored(here) == 0
+
+
+def test_answers_through_a_pipe_are_read_with_a_bound(tmp_path: Path) -> None:
+    spec = write(tmp_path, "s.json", SPEC)
+    flood = cli(tmp_path, "run", "--spec", spec, "--answers", "/dev/stdin",
+                stdin=b" " * (LIMIT + 1024) + json.dumps(ANSWERS).encode())
+    assert_one_line_error(flood, "answers file '/dev/stdin'", f"larger than the limit of {LIMIT:,} bytes")
+    assert interviews_stored(tmp_path) == 0
+    piped = cli(tmp_path, "run", "--spec", spec, "--answers", "/dev/stdin", "--json", stdin=json.dumps(ANSWERS))
+    assert piped.returncode == 0, piped.stderr
+    assert [q["answer"]["text"] for q in json.loads(piped.stdout)["questions"]] == ANSWERS
 
 
 # -- run: waiting for scores -------------------------------------------------------------------------------------
@@ -233,6 +295,19 @@ def test_config_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(here, "interview-engine.toml", 'question_source = "nowhere"\n')
     assert_one_line_error(call_run(capsys, here, SPEC, ANSWERS), "nowhere")
     assert_one_line_error(call(capsys, "--config", str(here / "missing.toml"), "plugins"), "does not exist")
+
+
+@pytest.mark.parametrize("content, needles", [
+    ("x = " + "[" * 100_000 + "]" * 100_000, ("nested too deeply",)),
+    ("x = " + "{a=" * 5_000 + "1" + "}" * 5_000, ("nested too deeply",)),
+    ("job_concurrency = " + "9" * 5_000, ("not valid TOML", "digits")),
+    ("job_concurrency = 1\n= 2", ("not valid TOML", "line 2")),
+    (b"\xff\xfe\x00j\x00o\x00b", ("not valid UTF-8",)),
+], ids=["deep-array", "deep-table", "bigint", "syntax", "binary"])
+def test_garbage_config_files(here: Path, capsys: pytest.CaptureFixture[str], content: str | bytes,
+                              needles: tuple[str, ...]) -> None:
+    config = write(here, "garbage.toml", content)
+    assert_one_line_error(call(capsys, "--config", config, "plugins"), "config file", *needles)
 
 
 def test_plugins_lists_versions_and_providers(tmp_path: Path) -> None:

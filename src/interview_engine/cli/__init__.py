@@ -22,7 +22,7 @@ from ..models import Report
 from ..plugins import describe_plugins, plugin_manager_for
 from ..session import Session
 from ..settings import Settings, load_settings
-from .files import read_answers, read_spec
+from .files import checked_config_file, read_answers, read_spec
 from .render import plugins_text, report_text
 from .terminal import VisibleFormatter, json_for_terminal, visible
 
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(checked_config_file(args.config))
         return int(args.handler(args, settings) or 0)
     except InterviewEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -94,7 +94,7 @@ def _plugins(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     spec = read_spec(args.spec)
-    answers = read_answers(args.answers)
+    answers = read_answers(args.answers, most=spec.question_count * (1 + spec.max_follow_ups))
 
     async def go() -> Report:
         async with Engine(settings) as engine:
