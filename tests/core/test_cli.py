@@ -273,6 +273,40 @@ def test_answers_through_a_pipe_are_read_with_a_bound(tmp_path: Path) -> None:
 
 # -- run: waiting for scores -------------------------------------------------------------------------------------
 
+def test_run_timeout_is_one_line_and_the_report_follows_later(
+    here: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in FAKE_EVALUATOR.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("INTERVIEW_ENGINE_EVALUATOR_OPTIONS", '{"delay": 60}')
+    monkeypatch.setenv("INTERVIEW_ENGINE_JOB_SHUTDOWN_GRACE_S", "0")
+    slow = call_run(capsys, here, SPEC, ANSWERS, "--timeout", "0.3")
+    assert_one_line_error(slow, "did not settle within 0.3 s", "nothing is lost")
+    interview_id = re.search(r"interview-engine report (\w+)", slow.stderr).group(1)  # type: ignore[union-attr]
+    assert interview_state(here, interview_id) == ("finished", 3)
+
+    monkeypatch.setenv("INTERVIEW_ENGINE_EVALUATOR_OPTIONS", '{"default_score": 81}')
+    later = call(capsys, "report", interview_id, "--json", "--timeout", "30")
+    assert later.returncode == 0, later.stderr
+    assert json.loads(later.stdout)["overall_score"] == 81
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf", "soon"])
+def test_timeout_must_be_a_positive_number_of_seconds(
+    here: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--spec", write(here, "s.json", SPEC), "--answers", write(here, "a.json", ANSWERS),
+              "--timeout", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "positive number of seconds" in err and "Traceback" not in err
+
+
+def test_report_of_an_unknown_or_unfinished_interview(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_one_line_error(call(capsys, "report", "nosuchinterview"), "nosuchinterview")
+
+
 # -- settings and other commands ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env, needles", [
@@ -289,6 +323,22 @@ def test_bad_settings(here: Path, capsys: pytest.CaptureFixture[str], monkeypatc
         monkeypatch.setenv(name, value)
     assert_one_line_error(call_run(capsys, here, SPEC, ANSWERS), *needles)
     assert interviews_stored(here) == 0
+
+
+def test_a_multi_line_error_is_shown_on_one_line(tmp_path: Path) -> None:
+    env = {"INTERVIEW_ENGINE_DATABASE_URL": "sqlite+aiosqlite:////nonexistent/dir/x.db"}
+    assert_one_line_error(run(tmp_path, SPEC, ANSWERS, env=env), "cannot connect", "(Background on this error")
+
+
+def test_an_exception_escaping_a_thread_is_logged_not_printed(tmp_path: Path) -> None:
+    write(tmp_path, "late_thread.py", "import threading, time\n"
+          "def fail():\n    time.sleep(0.3)\n    raise RuntimeError('Event loop is closed')\n"
+          "threading.Thread(target=fail, name='leftover').start()\n")
+    env = {"PYTHONPATH": str(tmp_path), "INTERVIEW_ENGINE_PLUGIN_MODULES": "late_thread"}
+    quiet = cli(tmp_path, "plugins", env=env)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    verbose = cli(tmp_path, "-v", "plugins", env=env)
+    assert "leftover ended with an exception nobody waited for: RuntimeError" in verbose.stderr
 
 
 def test_config_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -310,6 +360,14 @@ def test_garbage_config_files(here: Path, capsys: pytest.CaptureFixture[str], co
     assert_one_line_error(call(capsys, "--config", config, "plugins"), "config file", *needles)
 
 
+def test_unexpected_errors_are_one_line(here: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    write(here, "exploding_plugin.py", "raise ZeroDivisionError('the plugin divided by zero')\n")
+    monkeypatch.syspath_prepend(str(here))
+    monkeypatch.setenv("INTERVIEW_ENGINE_PLUGIN_MODULES", "exploding_plugin")
+    assert_one_line_error(call(capsys, "plugins"), "ZeroDivisionError: the plugin divided by zero", "-v")
+
+
 def test_plugins_lists_versions_and_providers(tmp_path: Path) -> None:
     result = cli(tmp_path, "plugins", "--json", env={"INTERVIEW_ENGINE_PLUGINS": "keywords"})
     assert result.returncode == 0, result.stderr
@@ -318,6 +376,23 @@ def test_plugins_lists_versions_and_providers(tmp_path: Path) -> None:
     assert listed["interview_engine.builtin.question_bank"]["providers"] == {"question_source": ["bank"]}
     text = cli(tmp_path, "plugins", env={"INTERVIEW_ENGINE_PLUGINS": "keywords"}).stdout
     assert "keywords 0.1.0 (plugin)" in text and "evaluator: keywords" in text
+
+
+def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "interview_engine", "plugins"], cwd=tmp_path,
+                            env=subprocess_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader went away (`interview-engine plugins | head -0`) before anything was written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) != 0
+    assert err == "", err
+
+
+def test_output_the_terminal_cannot_encode_is_escaped(tmp_path: Path) -> None:
+    spec = {**TWO_QUESTIONS, "language": "ko", "role": "백엔드 엔지니어"}
+    result = run(tmp_path, spec, ["캐시를 도입했습니다."], env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert r"\ubc31\uc5d4\ub4dc" in result.stdout and r"\uce90\uc2dc" in result.stdout
 
 
 def test_interactive_interview(tmp_path: Path) -> None:
@@ -336,6 +411,10 @@ def test_db_upgrade_sqlite(tmp_path: Path) -> None:
     result = cli(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert interviews_stored(tmp_path) == 0 and "revision head" in result.stdout
+
+
+def test_db_upgrade_to_an_unknown_revision(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_one_line_error(call(capsys, "db", "upgrade", "--revision", "nonsense"), "nonsense")
 
 
 @pytest.mark.postgres

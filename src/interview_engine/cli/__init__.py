@@ -1,14 +1,18 @@
-"""The `interview-engine` command: interviews in the terminal, batch runs, plugins, worker, migrations.
+"""The `interview-engine` command: interviews in the terminal, batch runs, reports, plugins, worker, migrations.
 
-Every error a user can cause ends in one line on stderr and a non-zero exit code.
+Every error a user can cause ends in one line on stderr and a non-zero exit code (``failures``); every
+file named on the command line is read with limits (``files``); everything printed is safe for a terminal
+(``terminal``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -17,36 +21,51 @@ from pathlib import Path
 import anyio
 
 from ..engine import Engine
-from ..errors import InterviewEngineError
 from ..models import Report
 from ..plugins import describe_plugins, plugin_manager_for
 from ..session import Session
 from ..settings import Settings, load_settings
+from .failures import CommandError, log_stray_thread_errors, report_failure
 from .files import checked_config_file, read_answers, read_spec
 from .render import plugins_text, report_text
-from .terminal import VisibleFormatter, json_for_terminal, visible
+from .reports import print_report, settled_report
+from .terminal import VisibleFormatter, emit, json_for_terminal, visible
 
 log = logging.getLogger(__name__)
 
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    args = _parser().parse_args(argv)
+    _set_up_output(verbose=args.verbose)
     try:
         settings = load_settings(checked_config_file(args.config))
-        return int(args.handler(args, settings) or 0)
-    except InterviewEngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = int(args.handler(args, settings) or 0)
+        emit(end="")  # a closed stdout is reported here, not by the interpreter at exit
+        return code
+    except BaseException as exc:
+        return report_failure(exc)
+
+
+def _set_up_output(*, verbose: bool) -> None:
+    """Unencodable characters become escapes instead of errors; log records are made visible; exceptions
+    that escape a thread are logged, not printed."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    log_stray_thread_errors()
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,8 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--spec", type=Path, required=True, help="interview spec JSON")
     run.add_argument("--answers", type=Path, required=True, help="JSON list of answers, in order")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
-    run.add_argument("--timeout", type=float, default=1800, help="seconds to wait for evaluations")
+    run.add_argument("--timeout", type=_seconds, default=1800, help="seconds to wait for evaluations")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="print the report of a finished interview")
+    report.add_argument("interview_id", metavar="ID")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument("--timeout", type=_seconds, default=600, help="seconds to wait for evaluations")
+    report.set_defaults(handler=_report)
 
     plugins = commands.add_parser("plugins", help="list installed plugins, versions and providers")
     plugins.add_argument("--json", action="store_true")
@@ -88,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _plugins(args: argparse.Namespace, settings: Settings) -> int:
     infos = describe_plugins(plugin_manager_for(settings))
-    print(json_for_terminal(json.dumps([asdict(i) for i in infos], indent=2)) if args.json else plugins_text(infos))
+    emit(json_for_terminal(json.dumps([asdict(i) for i in infos], indent=2)) if args.json else plugins_text(infos))
     return 0
 
 
@@ -103,10 +128,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if unused:
                 log.warning("%d answers were left over after the last question", unused)
             await session.finish()
-            return await session.report(timeout=args.timeout)
+            return await settled_report(session, args.timeout)
 
-    report = anyio.run(go)
-    print(json_for_terminal(report.model_dump_json(indent=2)) if args.json else report_text(report))
+    print_report(anyio.run(go), as_json=args.json)
     return 0
 
 
@@ -162,11 +186,26 @@ def _read_answer(question: str) -> str | None:
             return ""
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    async def go() -> Report:
+        async with Engine(settings) as engine:
+            session = await engine.resume(args.interview_id)
+            if not session.finished:
+                raise CommandError(
+                    f"interview {session.id} is still in progress; continue it with: interview-engine interview "
+                    f"--resume {session.id} (add --finish to end it now)"
+                )
+            return await settled_report(session, args.timeout)
+
+    print_report(anyio.run(go), as_json=args.json)
+    return 0
+
+
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from ..jobs.arq import build_worker
 
     if settings.jobs != "arq":
-        raise InterviewEngineError("the worker runs arq jobs: set INTERVIEW_ENGINE_JOBS=arq (and REDIS_URL)")
+        raise CommandError("the worker runs arq jobs: set INTERVIEW_ENGINE_JOBS=arq (and REDIS_URL)")
 
     async def go() -> None:
         async with Engine(settings, run_jobs=False) as engine:
@@ -181,6 +220,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.util import CommandError as AlembicError
+
     from ..store.sql import SQLStore
 
     async def go() -> None:
@@ -191,6 +232,9 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.aclose()
 
-    anyio.run(go)
-    print(f"database at {settings.database_url} is at revision {args.revision}")
+    try:
+        anyio.run(go)
+    except AlembicError as exc:
+        raise CommandError(f"cannot migrate to revision {args.revision!r}: {exc}") from exc
+    emit(f"database at {settings.database_url} is at revision {args.revision}")
     return 0
