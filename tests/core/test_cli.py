@@ -5,14 +5,21 @@ subprocess (and a pseudo-terminal)."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import re
+import select
+import signal
 import sqlite3
 import subprocess
 import sys
+import termios
 import threading
+import time
 import unicodedata
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -395,14 +402,6 @@ def test_output_the_terminal_cannot_encode_is_escaped(tmp_path: Path) -> None:
     assert r"\ubc31\uc5d4\ub4dc" in result.stdout and r"\uce90\uc2dc" in result.stdout
 
 
-def test_interactive_interview(tmp_path: Path) -> None:
-    stdin = "First answer about caching\nwith two lines\n\n\n   \nSecond answer here\n\n"
-    result = cli(tmp_path, "interview", "--questions", "3", stdin=stdin)
-    assert result.returncode == 0, result.stderr
-    assert "an empty answer is not recorded" in result.stdout
-    assert "First answer about caching" in result.stdout and "(not answered)" in result.stdout
-
-
 def test_worker_needs_arq(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_one_line_error(call(capsys, "worker"), "INTERVIEW_ENGINE_JOBS=arq")
 
@@ -435,5 +434,127 @@ def test_usage_errors_exit_2(here: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 # -- interview: typed answers from a pipe ------------------------------------------------------------------------
 
+def test_interview_asks_again_after_a_rejected_answer(tmp_path: Path) -> None:
+    stdin = (b"\n"                                   # an empty answer
+             b"caf\xc3 is not UTF-8\n\n"              # invalid UTF-8
+             + b"x" * 25_000 + b"\n\n"                # a 25,000-character paste
+             + b"y" * 200_000 + b"\nmore\n\n"         # far over the limit: drained to the empty line
+             + b"First answer about caching\nwith two lines\n\n"
+             + b"Second answer here\n\n")
+    result = cli(tmp_path, "interview", "--spec", write(tmp_path, "s.json", TWO_QUESTIONS), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    rejections = re.findall(r"\(not recorded: (.*?); answer again", result.stdout)
+    assert rejections == ["answer is empty", "answer is not valid UTF-8 (byte 3)",
+                          "answer is 25,000 characters; the limit is 20,000",
+                          "answer is longer than the limit of 20,000 characters"]
+    assert "First answer about caching with two lines" in result.stdout and "Second answer here" in result.stdout
+    assert "(not answered)" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_interview_end_of_input_pauses_and_resume_continues(tmp_path: Path) -> None:
+    spec = write(tmp_path, "s.json", TWO_QUESTIONS)
+    first = cli(tmp_path, "interview", "--spec", spec, stdin="First answer about caching\n\n")
+    assert first.returncode == 0, first.stderr
+    assert "paused" in first.stdout and "Interview report" not in first.stdout
+    interview_id = resume_id(first.stdout)
+    assert interview_state(tmp_path, interview_id) == ("in_progress", 1)
+
+    second = cli(tmp_path, "interview", "--resume", interview_id, stdin="Second answer here\n\n")
+    assert second.returncode == 0, second.stderr
+    assert "First answer about caching" in second.stdout and "Second answer here" in second.stdout
+    assert interview_state(tmp_path, interview_id) == ("finished", 2)
+
+
+def test_interview_finish_early(tmp_path: Path) -> None:
+    first = cli(tmp_path, "interview", "--spec", write(tmp_path, "s.json", TWO_QUESTIONS),
+                stdin="Only one answer\n\n")
+    interview_id = resume_id(first.stdout)
+    finished = cli(tmp_path, "interview", "--resume", interview_id, "--finish")
+    assert finished.returncode == 0, finished.stderr
+    assert "Only one answer" in finished.stdout and "(not answered)" in finished.stdout
+    assert interview_state(tmp_path, interview_id) == ("finished", 1)
+
+
 # -- interview: in a real terminal -------------------------------------------------------------------------------
 
+class Terminal:
+    """The command on a pseudo-terminal that is its controlling terminal, as when a person runs it."""
+
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        master, slave = os.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "interview_engine", *args], cwd=tmp_path, env=subprocess_env(tmp_path),
+            stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        os.close(slave)
+        self.master, self.output = master, b""
+
+    def _read(self, timeout: float) -> bool:
+        """Read what is there; False once the terminal is closed."""
+        if not select.select([self.master], [], [], timeout)[0]:
+            return True
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+            chunk = b""
+        self.output += chunk
+        return bool(chunk)
+
+    def expect(self, needle: bytes, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.output:
+            assert time.monotonic() < deadline and self._read(0.2), self.output.decode(errors="replace")
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def close(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while self._read(0.2):
+            assert time.monotonic() < deadline, self.output.decode(errors="replace")
+        os.close(self.master)
+        return self.proc.wait(timeout=timeout)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
+    opened: list[Terminal] = []
+
+    def open_terminal(*args: str) -> Terminal:
+        opened.append(Terminal(tmp_path, *args))
+        return opened[-1]
+
+    yield open_terminal
+    for term in opened:
+        if term.proc.poll() is None:
+            term.proc.send_signal(signal.SIGKILL)
+            term.proc.wait()
+
+
+def test_interview_in_a_terminal_shows_escapes_typed_by_the_candidate(
+    tmp_path: Path, terminal: Callable[..., Terminal]
+) -> None:
+    one_question = {**TWO_QUESTIONS, "question_count": 1, "custom_questions": ["Why this team?"]}
+    term = terminal("interview", "--spec", write(tmp_path, "s.json", one_question))
+    term.expect(b"> ")
+    term.type("I set \x1b]0;owned\x07 the title, \x1b[2J cleared, \x9b31m went red, \u202eflipped\n\n".encode())
+    assert term.close() == 0
+    report = term.output.split(b"Interview report")[1]
+    assert b"\x1b" not in report and b"\x07" not in report
+    assert "\x9b".encode() not in report and "\u202e".encode() not in report
+    assert rb"\x1b]0;owned\x07 the title, \x1b[2J cleared, \x9b31m went red, \u202eflipped" in report
+
+
+def test_interview_in_a_terminal_interrupted_stays_resumable(tmp_path: Path, terminal: Callable[..., Terminal]) -> None:
+    term = terminal("interview", "--spec", write(tmp_path, "s.json", TWO_QUESTIONS))
+    term.expect(b"> ")
+    term.type(b"First answer about caching\n\n")
+    term.expect(b"Why this team?\r\n> ")
+    started = time.monotonic()
+    term.type(b"\x03")
+    assert term.close() == 130 and time.monotonic() - started < 10
+    text = term.output.decode()
+    assert "interrupted" in text and "Traceback" not in text
+    assert interview_state(tmp_path, resume_id(text)) == ("in_progress", 1)

@@ -27,9 +27,10 @@ from ..session import Session
 from ..settings import Settings, load_settings
 from .failures import CommandError, log_stray_thread_errors, report_failure
 from .files import checked_config_file, read_answers, read_spec
-from .render import plugins_text, report_text
+from .interactive import interview_command
+from .render import plugins_text
 from .reports import print_report, settled_report
-from .terminal import VisibleFormatter, emit, json_for_terminal, visible
+from .terminal import VisibleFormatter, emit, json_for_terminal
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    interview = commands.add_parser("interview", help="sit an interview in the terminal")
-    interview.add_argument("--spec", type=Path, help="interview spec JSON (else --role/--level/...)")
+    interview = commands.add_parser("interview", help="sit an interview in the terminal (Ctrl-D pauses it)")
+    start = interview.add_mutually_exclusive_group()
+    start.add_argument("--spec", type=Path, help="interview spec JSON, as for `run` (else --role/--level/...)")
+    start.add_argument("--resume", metavar="ID", help="continue a paused or interrupted interview")
+    interview.add_argument("--finish", action="store_true", help="with --resume: end it now and print the report")
     interview.add_argument("--role", default="Backend engineer")
     interview.add_argument("--level", default="mid", choices=["junior", "mid", "senior"])
     interview.add_argument("--language", default="en", choices=["en", "ko"])
     interview.add_argument("--questions", type=int, default=5, help="number of planned questions")
-    interview.set_defaults(handler=_interview)
+    interview.add_argument("--timeout", type=_seconds, default=600, help="seconds to wait for scores")
+    interview.set_defaults(handler=interview_command)
 
     run = commands.add_parser("run", help="answer an interview from a file and print the report")
     run.add_argument("--spec", type=Path, required=True, help="interview spec JSON")
@@ -141,49 +146,6 @@ async def _answer_in_order(session: Session, answers: list[str]) -> int:
     while question is not None and remaining:
         question = await session.answer(question.id, remaining.pop(0))
     return len(remaining)
-
-
-def _interview(args: argparse.Namespace, settings: Settings) -> int:
-    spec = read_spec(args.spec) if args.spec else {
-        "role": args.role, "level": args.level, "language": args.language, "question_count": args.questions,
-    }
-
-    async def go() -> Report:
-        async with Engine(settings) as engine:
-            session = await engine.start(spec)
-            print(f"Interview {session.id} — answer each question; finish an answer with an empty line.\n"
-                  "Ctrl-D ends the interview early.\n")
-            question = session.current_question
-            while question is not None:
-                text = await anyio.to_thread.run_sync(_read_answer, question.text)
-                if text is None:
-                    break
-                if not text.strip():
-                    print("(an empty answer is not recorded; type an answer, or Ctrl-D to finish)")
-                    continue
-                question = await session.answer(question.id, text)
-            await session.finish()
-            print("\nScoring answers…")
-            return await session.report()
-
-    print(report_text(anyio.run(go)))
-    return 0
-
-
-def _read_answer(question: str) -> str | None:
-    print(f"\n{visible(question)}")
-    lines: list[str] = []
-    while True:
-        try:
-            line = input("> ")
-        except EOFError:
-            return "\n".join(lines) if lines else None
-        if not line and lines:
-            return "\n".join(lines)
-        if line:
-            lines.append(line)
-        elif not lines:
-            return ""
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
