@@ -432,6 +432,15 @@ def test_usage_errors_exit_2(here: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_run_help_documents_the_input_files(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = capsys.readouterr().out
+    for needle in ('"role"', '"question_count"', '"custom_questions"', '"rubric"', '{"answers": [...]}',
+                   '{"text": ...}', "10 MiB", "UTF-8"):
+        assert needle in help_text, needle
+
+
 # -- interview: typed answers from a pipe ------------------------------------------------------------------------
 
 def test_interview_asks_again_after_a_rejected_answer(tmp_path: Path) -> None:

@@ -21,18 +21,43 @@ from pathlib import Path
 import anyio
 
 from ..engine import Engine
-from ..models import Report
+from ..models import MAX_ANSWER_CHARS, Report
 from ..plugins import describe_plugins, plugin_manager_for
 from ..session import Session
 from ..settings import Settings, load_settings
 from .failures import CommandError, log_stray_thread_errors, report_failure
-from .files import checked_config_file, read_answers, read_spec
+from .files import MAX_FILE_BYTES, MAX_NESTING, MAX_NUMBER_DIGITS, checked_config_file, read_answers, read_spec
 from .interactive import interview_command
 from .render import plugins_text
 from .reports import print_report, settled_report
 from .terminal import VisibleFormatter, emit, json_for_terminal
 
 log = logging.getLogger(__name__)
+
+RUN_FILES = f"""\
+input files: UTF-8 JSON (a byte order mark is allowed), at most {MAX_FILE_BYTES // 2**20} MiB each; a pipe such
+as /dev/stdin works too. Strict JSON: no NaN or Infinity, no key twice in one object, no integer longer
+than {MAX_NUMBER_DIGITS} digits, at most {MAX_NESTING} levels of nesting.
+
+--spec holds an object; only "role" is required:
+  {{"role": "Backend engineer",       the job, 1-200 characters
+   "level": "mid",                   junior | mid | senior
+   "language": "en",                 en | ko
+   "question_count": 5,              planned questions, 1-30 (follow-ups come on top)
+   "custom_questions": ["Why us?"],  asked word for word, at most question_count of them
+   "max_follow_ups": 1,              follow-ups per question, 0-3
+   "job_description": "...",         grounds the questions, up to 20,000 characters
+   "resume": "...",                  the candidate's resume, up to 50,000 characters
+   "rubric": [{{"key": "depth", "name": "Technical depth", "weight": 2, "description": "..."}}],
+                                     1-12 scoring dimensions (default: the built-in rubric)
+   "emotion_analysis": false}}
+
+--answers holds the answers in the order the questions are asked, follow-ups included:
+  ["first answer", "second answer", ...], a list of {{"text": ...}} objects, or {{"answers": [...]}}.
+  Each answer is 1-{MAX_ANSWER_CHARS:,} characters. Every answer is checked before the interview starts,
+  so a bad file stores nothing; answers left over after the last question are ignored with a warning,
+  and questions left without an answer show as not answered.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,9 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     interview.add_argument("--timeout", type=_seconds, default=600, help="seconds to wait for scores")
     interview.set_defaults(handler=interview_command)
 
-    run = commands.add_parser("run", help="answer an interview from a file and print the report")
-    run.add_argument("--spec", type=Path, required=True, help="interview spec JSON")
-    run.add_argument("--answers", type=Path, required=True, help="JSON list of answers, in order")
+    run = commands.add_parser("run", help="answer an interview from a file and print the report",
+                              epilog=RUN_FILES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--spec", type=Path, required=True, help="interview spec JSON (format below)")
+    run.add_argument("--answers", type=Path, required=True, help="JSON list of answers, in order (format below)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument("--timeout", type=_seconds, default=1800, help="seconds to wait for evaluations")
     run.set_defaults(handler=_run)
