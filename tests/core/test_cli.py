@@ -466,7 +466,8 @@ def test_interview_end_of_input_pauses_and_resume_continues(tmp_path: Path) -> N
     assert first.returncode == 0, first.stderr
     assert "paused" in first.stdout and "Interview report" not in first.stdout
     interview_id = resume_id(first.stdout)
-    assert interview_state(tmp_path, interview_id) == ("in_progress", 1)
+    assert interview_state(tmp_path, interview_id) == ("paused", 1)
+    assert_one_line_error(cli(tmp_path, "report", interview_id), f"interview {interview_id} is paused", "--resume")
 
     second = cli(tmp_path, "interview", "--resume", interview_id, stdin="Second answer here\n\n")
     assert second.returncode == 0, second.stderr

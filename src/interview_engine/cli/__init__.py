@@ -180,8 +180,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             session = await engine.resume(args.interview_id)
             if not session.finished:
                 raise CommandError(
-                    f"interview {session.id} is still in progress; continue it with: interview-engine interview "
-                    f"--resume {session.id} (add --finish to end it now)"
+                    f"interview {session.id} is {session.state.replace('_', ' ')}; continue it with: "
+                    f"interview-engine interview --resume {session.id} (add --finish to end it now)"
                 )
             return await settled_report(session, args.timeout)
 

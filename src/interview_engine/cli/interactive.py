@@ -1,5 +1,8 @@
 """``interview-engine interview``: sit an interview in the terminal; pause it with Ctrl-D, resume it, end it early.
 
+Ctrl-D pauses the interview in the store (``Session.pause``): no session anywhere can answer it until
+``--resume`` unpauses it.
+
 A rejected answer (empty, too long, not UTF-8) is explained in one line and the question is asked again;
 nothing about the interview changes. However the command stops, it says what became of the interview
 and how to go on.
@@ -47,9 +50,12 @@ def interview_command(args: argparse.Namespace, settings: Settings) -> int:
             progress.note = (f"interview {session.id} is still in progress; continue it with: "
                              f"interview-engine interview --resume {session.id}")
             if not session.finished and not args.finish:
+                if session.state == "paused":
+                    await session.unpause()
                 _greet(session, resumed=spec is None)
                 prompt = AnswerPrompt(functools.partial(os.read, STDIN), lambda: emit("> ", end=""))
                 if not await ask_remaining(session, prompt):
+                    await session.pause()
                     _say_paused(session)
                     return None
             if not session.finished:
