@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from interview_engine.cli import main
+from interview_engine.cli import interactive, main
 
 SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 3,
         "custom_questions": ["Why this team?"], "max_follow_ups": 0}
@@ -141,9 +141,11 @@ def test_run_without_an_evaluator_reports_no_scores(tmp_path: Path) -> None:
     assert "Why this team?" in [q["question"]["text"] for q in report["questions"]]
 
 
-def test_run_with_an_evaluator_plugin_scores(tmp_path: Path) -> None:
-    env = {**FAKE_EVALUATOR, "INTERVIEW_ENGINE_EVALUATOR_OPTIONS": '{"default_score": 64}'}
-    result = run(tmp_path, SPEC, {"answers": [{"text": a} for a in ANSWERS]}, "--json", env=env)
+def test_run_with_an_evaluator_plugin_scores(here: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**FAKE_EVALUATOR, "INTERVIEW_ENGINE_EVALUATOR_OPTIONS": '{"default_score": 64}'}.items():
+        monkeypatch.setenv(name, value)
+    result = call_run(capsys, here, SPEC, {"answers": [{"text": a} for a in ANSWERS]}, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["overall_score"] == 64
 
@@ -375,13 +377,15 @@ def test_unexpected_errors_are_one_line(here: Path, capsys: pytest.CaptureFixtur
     assert_one_line_error(call(capsys, "plugins"), "ZeroDivisionError: the plugin divided by zero", "-v")
 
 
-def test_plugins_lists_versions_and_providers(tmp_path: Path) -> None:
-    result = cli(tmp_path, "plugins", "--json", env={"INTERVIEW_ENGINE_PLUGINS": "keywords"})
+def test_plugins_lists_versions_and_providers(here: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEW_ENGINE_PLUGINS", "keywords")
+    result = call(capsys, "plugins", "--json")
     assert result.returncode == 0, result.stderr
     listed = {p["name"]: p for p in json.loads(result.stdout)}
     assert listed["keywords"]["version"] == "0.1.0"
     assert listed["interview_engine.builtin.question_bank"]["providers"] == {"question_source": ["bank"]}
-    text = cli(tmp_path, "plugins", env={"INTERVIEW_ENGINE_PLUGINS": "keywords"}).stdout
+    text = call(capsys, "plugins").stdout
     assert "keywords 0.1.0 (plugin)" in text and "evaluator: keywords" in text
 
 
@@ -406,10 +410,10 @@ def test_worker_needs_arq(here: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert_one_line_error(call(capsys, "worker"), "INTERVIEW_ENGINE_JOBS=arq")
 
 
-def test_db_upgrade_sqlite(tmp_path: Path) -> None:
-    result = cli(tmp_path, "db", "upgrade")
+def test_db_upgrade_sqlite(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = call(capsys, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert interviews_stored(tmp_path) == 0 and "revision head" in result.stdout
+    assert interviews_stored(here) == 0 and "revision head" in result.stdout
 
 
 def test_db_upgrade_to_an_unknown_revision(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -441,7 +445,7 @@ def test_run_help_documents_the_input_files(here: Path, capsys: pytest.CaptureFi
         assert needle in help_text, needle
 
 
-# -- interview: typed answers from a pipe ------------------------------------------------------------------------
+# -- interview: typed answers from a pipe (stdin of a subprocess, or in-process a pipe of its own) --------------
 
 def test_interview_asks_again_after_a_rejected_answer(tmp_path: Path) -> None:
     stdin = (b"\n"                                   # an empty answer
@@ -460,29 +464,49 @@ def test_interview_asks_again_after_a_rejected_answer(tmp_path: Path) -> None:
     assert "(not answered)" not in result.stdout and "Traceback" not in result.stderr
 
 
-def test_interview_end_of_input_pauses_and_resume_continues(tmp_path: Path) -> None:
-    spec = write(tmp_path, "s.json", TWO_QUESTIONS)
-    first = cli(tmp_path, "interview", "--spec", spec, stdin="First answer about caching\n\n")
+@pytest.fixture
+def typed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bytes], None]]:
+    """``typed(keys)``: the in-process interview reads ``keys`` from a pipe, then the end of input."""
+    pipes: list[int] = []
+
+    def type_keys(keys: bytes) -> None:
+        read_end, write_end = os.pipe()
+        os.write(write_end, keys)
+        os.close(write_end)
+        pipes.append(read_end)
+        monkeypatch.setattr(interactive, "STDIN", read_end)
+
+    yield type_keys
+    for fd in pipes:
+        os.close(fd)
+
+
+def test_interview_end_of_input_pauses_and_resume_continues(
+    here: Path, capsys: pytest.CaptureFixture[str], typed: Callable[[bytes], None]
+) -> None:
+    typed(b"First answer about caching\n\n")
+    first = call(capsys, "interview", "--spec", write(here, "s.json", TWO_QUESTIONS))
     assert first.returncode == 0, first.stderr
     assert "paused" in first.stdout and "Interview report" not in first.stdout
     interview_id = resume_id(first.stdout)
-    assert interview_state(tmp_path, interview_id) == ("paused", 1)
-    assert_one_line_error(cli(tmp_path, "report", interview_id), f"interview {interview_id} is paused", "--resume")
+    assert interview_state(here, interview_id) == ("paused", 1)
+    assert_one_line_error(call(capsys, "report", interview_id), f"interview {interview_id} is paused", "--resume")
 
-    second = cli(tmp_path, "interview", "--resume", interview_id, stdin="Second answer here\n\n")
+    typed(b"Second answer here\n\n")
+    second = call(capsys, "interview", "--resume", interview_id)
     assert second.returncode == 0, second.stderr
     assert "First answer about caching" in second.stdout and "Second answer here" in second.stdout
-    assert interview_state(tmp_path, interview_id) == ("finished", 2)
+    assert interview_state(here, interview_id) == ("finished", 2)
 
 
-def test_interview_finish_early(tmp_path: Path) -> None:
-    first = cli(tmp_path, "interview", "--spec", write(tmp_path, "s.json", TWO_QUESTIONS),
-                stdin="Only one answer\n\n")
-    interview_id = resume_id(first.stdout)
-    finished = cli(tmp_path, "interview", "--resume", interview_id, "--finish")
+def test_interview_finish_early(here: Path, capsys: pytest.CaptureFixture[str],
+                                typed: Callable[[bytes], None]) -> None:
+    typed(b"Only one answer\n\n")
+    interview_id = resume_id(call(capsys, "interview", "--spec", write(here, "s.json", TWO_QUESTIONS)).stdout)
+    finished = call(capsys, "interview", "--resume", interview_id, "--finish")
     assert finished.returncode == 0, finished.stderr
     assert "Only one answer" in finished.stdout and "(not answered)" in finished.stdout
-    assert interview_state(tmp_path, interview_id) == ("finished", 1)
+    assert interview_state(here, interview_id) == ("finished", 1)
 
 
 # -- interview: in a real terminal -------------------------------------------------------------------------------
