@@ -213,7 +213,7 @@ class Evaluation(Model):
     status: EvaluationStatus = "pending"
     scores: list[DimensionScore] = Field(default_factory=list)
     feedback: Text = ""
-    reason: str | None = None
+    reason: Text | None = None
     evaluator: str | None = None
     flags: list[EvaluationFlag] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)

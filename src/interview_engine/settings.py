@@ -52,7 +52,15 @@ class Settings(BaseSettings):
     jobs: Literal["inprocess", "arq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_concurrency: int = Field(default=2, ge=1, le=64)
-    job_max_attempts: int = Field(default=3, ge=1, le=20)
+    job_max_attempts: int = Field(default=8, ge=1, le=100)
+    """Runs of a failing job (a database outage) before it gives up and records its evaluation as failed."""
+    job_retry_base_s: float = Field(default=5.0, gt=0)
+    """Wait before a failed job's second run; it doubles with each run, up to job_retry_max_s. Each wait is
+    drawn between half and all of that (jitter). The defaults keep retrying for 5 to 10 minutes."""
+    job_retry_max_s: float = Field(default=300.0, gt=0)
+    job_sweep_interval_s: float = Field(default=30.0, gt=0)
+    """How often a running engine reads the outbox for queued jobs no runner holds (stored by another
+    process, or not delivered while Redis was down)."""
     job_shutdown_grace_s: float = Field(default=10.0, ge=0)
     """On shutdown, how long running in-process jobs may finish before they are cancelled (and resumed
     by the next start)."""

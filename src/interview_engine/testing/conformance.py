@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 import anyio
@@ -61,6 +61,7 @@ from ..models import (
     TranscriptEvent,
     TranscriptionOptions,
     TranscriptSegment,
+    utcnow,
 )
 
 SPECS: dict[str, InterviewSpec] = {
@@ -469,6 +470,31 @@ class StoreConformance:
         samples = [EmotionSample(interview_id=interview.id, t=t, face_count=n) for t, n in ((4.0, 0), (2.0, 1))]
         await store.add_emotion_samples(samples)
         assert [s.t for s in await store.list_emotion_samples(interview.id)] == [2.0, 4.0]
+
+    async def test_job_attempts_and_retry_state(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="x")
+        key = evaluation_job(answer.id).key
+        await store.record_answer(answer, evaluation_job(answer.id))
+        fresh = await store.get_job(key)
+        assert (fresh.status, fresh.attempts, fresh.last_error) == ("queued", 0, None)
+        assert fresh.next_attempt_at <= utcnow()
+        assert await store.start_job_attempt(key) == 1
+        due = utcnow() + timedelta(minutes=5)
+        await store.defer_job(key, error="connection refused", next_attempt_at=due)
+        deferred = await store.get_job(key)
+        assert (deferred.status, deferred.attempts, deferred.last_error) == ("queued", 1, "connection refused")
+        assert deferred.next_attempt_at == due
+        assert [j.next_attempt_at for j in await store.pending_jobs()] == [due]
+        assert await store.start_job_attempt(key) == 2
+        await store.finish_job(key)
+        done = await store.get_job(key)
+        assert (done.status, done.attempts) == ("done", 2)  # finishing counts no attempt
+        assert await store.start_job_attempt(key) is None  # a finished job is not started again
+        await store.defer_job(key, error="late", next_attempt_at=due)
+        assert (await store.get_job(key)).status == "done"
+        assert await store.get_job("no such job") is None
 
     async def test_jobs_finish(self, store: Any) -> None:
         interview, questions = self._interview()
