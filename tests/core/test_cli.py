@@ -586,9 +586,8 @@ def test_interview_in_a_terminal_interrupted_stays_resumable(tmp_path: Path, ter
     term.expect(b"> ")
     term.type(b"First answer about caching\n\n")
     term.expect(b"Why this team?\r\n> ")
-    started = time.monotonic()
     term.type(b"\x03")
-    assert term.close() == 130 and time.monotonic() - started < 10
+    assert term.close(timeout=30) == 130  # before, the blocked input thread kept the process alive
     text = term.output.decode()
     assert "interrupted" in text and "Traceback" not in text
     assert interview_state(tmp_path, resume_id(text)) == ("in_progress", 1)
