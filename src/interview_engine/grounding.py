@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import EvaluationFailed
-from .injection import answer_content
+from .injection import screen_answer
 from .models import DimensionScore, EvaluationFlag, InterviewSpec, ScoreCard, normalize_for_match
 
 INVENTED_QUOTE_CAP = 50
@@ -58,7 +58,8 @@ def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> Gro
     missing = [d.key for d in spec.rubric if d.key not in by_key]
     if missing:
         raise EvaluationFailed(f"evaluator did not score rubric dimensions: {', '.join(missing)}")
-    content, addressed_evaluator = answer_content(answer_text)
+    screened = screen_answer(answer_text)
+    content, addressed_evaluator = screened.content, screened.flagged
     haystack = normalize_for_match(content)
     length_cap = answer_cap(content)
     grounded = []
