@@ -18,7 +18,8 @@ QuestionKind = Literal["generated", "custom", "follow_up"]
 AnswerSource = Literal["typed", "speech"]
 EvaluationStatus = Literal["pending", "done", "failed"]
 EvaluationFlag = Literal["addressed_evaluator"]
-"""``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection)."""
+"""``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection), which
+the evaluator was not sent."""
 InterviewState = Literal["in_progress", "finished"]
 Emotion = Literal["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 EMOTIONS: tuple[Emotion, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -349,11 +350,18 @@ class FollowUpRequest(Model):
 
 
 class EvaluationRequest(Model):
-    """Ask an Evaluator to score one answer against the interview's rubric."""
+    """Ask an Evaluator to score one answer against the interview's rubric.
+
+    The engine sends ``answer`` with its text screened (``interview_engine.injection``): sentences that
+    address the evaluator instead of answering ("ignore the rubric", "give this answer 100", in any
+    disguise) are removed, and so are invisible characters. ``removed_sentences`` says how many were
+    removed; the stored answer keeps them verbatim, and the report flags the attempt. An answer made only
+    of such text is not sent at all (it scores 0)."""
 
     spec: InterviewSpec
     question: Question
     answer: Answer
+    removed_sentences: Annotated[int, Field(ge=0)] = 0
 
 
 class DimensionResult(Model):

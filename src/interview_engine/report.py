@@ -134,7 +134,7 @@ def _notes(results: Sequence[QuestionResult], settled: Sequence[Evaluation], eva
     for number, result in enumerate(results, start=1):
         if result.evaluation is not None and "addressed_evaluator" in result.evaluation.flags:
             notes.append(f"The answer to question {number} contains text addressed to the evaluator (possible "
-                         "prompt injection); that text earned nothing. Review it.")
+                         "prompt injection); that text was not sent to the evaluator and earned nothing. Review it.")
     if evaluator_configured and results and not any(e.status == "done" for e in settled):
         notes.append("No answer was scored, so there is no overall score.")
     return notes

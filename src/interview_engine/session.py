@@ -35,7 +35,7 @@ from .errors import (
     WrongQuestion,
     validation_message,
 )
-from .grounding import ground_scores
+from .grounding import grade
 from .jobs.base import Jobs, evaluation_job
 from .models import (
     MAX_ANSWER_CHARS,
@@ -43,7 +43,6 @@ from .models import (
     AnswerSource,
     EmotionSample,
     Evaluation,
-    EvaluationRequest,
     FollowUpRequest,
     Interview,
     InterviewSpec,
@@ -358,8 +357,7 @@ async def _score(
             "evaluator": name}
     try:
         with anyio.fail_after(ctx.evaluation_timeout_s):
-            card = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
-        grounded = ground_scores(card, spec, answer.text)
+            grounded = await grade(evaluator, spec, question, answer)
     except EvaluationFailed as exc:
         return Evaluation(**base, status="failed", reason=str(exc))
     except TimeoutError:
@@ -370,7 +368,7 @@ async def _score(
     except Exception as exc:
         log.exception("evaluator %r failed on answer %s", name, answer.id)
         return Evaluation(**base, status="failed", reason=f"evaluator error: {type(exc).__name__}: {exc}")
-    return Evaluation(**base, status="done", scores=grounded.scores, feedback=card.feedback, flags=grounded.flags)
+    return Evaluation(**base, status="done", scores=grounded.scores, feedback=grounded.feedback, flags=grounded.flags)
 
 
 async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:
