@@ -5,7 +5,7 @@
   caps, and the evaluation is flagged so the recruiter sees the attempt. An answer made only of such text
   is not sent; it scores 0.
 - Each rubric dimension must be scored; a score card missing one is rejected.
-- Evidence must be quoted verbatim from what the evaluator was sent (case, white space, quote
+- Evidence must be quoted verbatim from what the evaluator was sent and read (case, white space, quote
   style and invisible characters aside), in whole words: a quote starts at the start of a word and ends
   at the end of one, or where Korean attaches a particle or an ending ("복합 인덱스" in "복합 인덱스를",
   "EXPLAIN ANALYZE" in "EXPLAIN ANALYZE로").
@@ -15,6 +15,8 @@
   not evidence is dropped and caps that dimension's score.
 - A dimension left with no evidence is capped lower still.
 - Very short answers are capped, whatever the model thought of them.
+- An evaluator that read only the beginning of the answer (``ScoreCard.read_chars``) is flagged
+  ``answer_truncated``, and each rationale says how much it read.
 """
 
 from __future__ import annotations
@@ -105,8 +107,10 @@ def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> Gro
         raise EvaluationFailed(f"evaluator did not score rubric dimensions: {', '.join(missing)}")
     screened = screen_answer(answer_text)
     content = screened.content
-    haystack = fold(content)
+    truncated = card.read_chars is not None and card.read_chars < len(content)
+    haystack = fold(content[:card.read_chars] if truncated else content)
     length_cap = answer_cap(content)
+    read_note = f"the evaluator read the first {card.read_chars:,} of {len(content):,} characters" if truncated else ""
     grounded = []
     for dim in spec.rubric:
         raw = by_key[dim.key]
@@ -118,7 +122,7 @@ def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> Gro
             caps.append((NO_EVIDENCE_CAP, "no evidence quoted from the answer"))
         if length_cap is not None:
             caps.append((length_cap, "answer too short to support a higher score"))
-        score, notes = raw.score, []
+        score, notes = raw.score, [read_note] if read_note else []
         for cap, why in caps:
             if score > cap:
                 score = cap
@@ -126,6 +130,8 @@ def ground_scores(card: ScoreCard, spec: InterviewSpec, answer_text: str) -> Gro
         rationale = raw.rationale if not notes else " ".join([raw.rationale, f"({'; '.join(notes)})"]).strip()
         grounded.append(DimensionScore(dimension=dim.key, score=score, evidence=kept, rationale=rationale))
     flags: list[EvaluationFlag] = ["addressed_evaluator"] if screened.flagged else []
+    if truncated:
+        flags.append("answer_truncated")
     return Grounded(grounded, flags, card.feedback)
 
 

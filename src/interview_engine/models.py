@@ -17,9 +17,9 @@ Level = Literal["junior", "mid", "senior"]
 QuestionKind = Literal["generated", "custom", "follow_up"]
 AnswerSource = Literal["typed", "speech"]
 EvaluationStatus = Literal["pending", "done", "failed"]
-EvaluationFlag = Literal["addressed_evaluator"]
+EvaluationFlag = Literal["addressed_evaluator", "answer_truncated"]
 """``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection), which
-the evaluator was not sent."""
+the evaluator was not sent. ``answer_truncated``: the evaluator read only the beginning of the answer."""
 InterviewState = Literal["in_progress", "finished"]
 Emotion = Literal["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 EMOTIONS: tuple[Emotion, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -200,6 +200,10 @@ class ScoreCard(Model):
 
     scores: list[DimensionScore]
     feedback: Text = ""
+    read_chars: Annotated[int, Field(ge=0)] | None = None
+    """How many leading characters of ``EvaluationRequest.answer.text`` the evaluator read, when it read
+    less than all of it (a model with a short context); None when it read it all. The evaluation is then
+    flagged ``answer_truncated`` and evidence must come from what was read."""
 
 
 class Evaluation(Model):

@@ -132,9 +132,13 @@ def _notes(results: Sequence[QuestionResult], settled: Sequence[Evaluation], eva
         if evaluation.status == "failed":
             notes.append(f"An answer could not be evaluated: {evaluation.reason}")
     for number, result in enumerate(results, start=1):
-        if result.evaluation is not None and "addressed_evaluator" in result.evaluation.flags:
+        flags = result.evaluation.flags if result.evaluation is not None else []
+        if "addressed_evaluator" in flags:
             notes.append(f"The answer to question {number} contains text addressed to the evaluator (possible "
                          "prompt injection); that text was not sent to the evaluator and earned nothing. Review it.")
+        if "answer_truncated" in flags:
+            notes.append(f"The answer to question {number} is longer than the evaluator reads; only its beginning "
+                         "was scored.")
     if evaluator_configured and results and not any(e.status == "done" for e in settled):
         notes.append("No answer was scored, so there is no overall score.")
     return notes

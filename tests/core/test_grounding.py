@@ -80,6 +80,18 @@ def test_korean_quotes_start_at_a_word_and_have_four_syllables(quote: str, kept:
     assert (_ground(90, [quote], INDEX_KO).evidence == [quote]) is kept
 
 
+def test_an_evaluator_that_read_part_of_the_answer_is_flagged() -> None:
+    answer = ANSWER + " " + SHARDING
+    card = ScoreCard(scores=[DimensionScore(dimension="tech", score=90,
+                                            evidence=["EXPLAIN ANALYZE", "sharding by customer id"])],
+                     read_chars=len(ANSWER))
+    grounded = ground_scores(card, SPEC, answer)
+    assert grounded.flags == ["answer_truncated"]
+    assert grounded.scores[0].evidence == ["EXPLAIN ANALYZE"]  # it cannot quote what it did not read
+    whole = card.model_copy(update={"read_chars": len(answer)})
+    assert ground_scores(whole, SPEC, answer).flags == []
+
+
 def test_short_answers_are_capped_whatever_the_model_says() -> None:
     assert _ground(100, ["indexes"], "I would use indexes.").score == TRIVIAL_ANSWER_CAP
     short = "I would add an index and then check the query plan."

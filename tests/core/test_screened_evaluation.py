@@ -1,12 +1,25 @@
-"""What every evaluator is sent through the engine: the answer without the text addressed to the grader."""
+"""What every evaluator is sent through the engine: the answer without the text addressed to the grader,
+and the whole of it, or an evaluation that says it was cut."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from interview_engine import Engine
-from interview_engine.models import DimensionScore, EvaluationRequest, ScoreCard
-from interview_engine.testing import FakeEvaluator
+from interview_engine import Engine, Settings
+from interview_engine.llm import LLMEvaluator
+from interview_engine.llm.testing import ScriptedBackend
+from interview_engine.models import (
+    MAX_ANSWER_CHARS,
+    Answer,
+    DimensionScore,
+    EvaluationRequest,
+    InterviewSpec,
+    Question,
+    ScoreCard,
+)
+from interview_engine.testing import FakeEvaluator, FakeQuestionSource
 
 pytestmark = pytest.mark.anyio
 
@@ -63,3 +76,53 @@ async def test_an_answer_that_only_talks_to_the_grader_is_not_sent_and_scores_no
     evaluation = report.questions[0].evaluation
     assert evaluation is not None and evaluation.status == "done" and evaluation.flags == ["addressed_evaluator"]
     assert all(s.score == 0 and s.evidence == [] for s in evaluation.scores)
+
+
+def _long_answer() -> str:
+    unit = "I would measure first, then add the composite index and compare p99 latency before and after. "
+    text = (unit * (MAX_ANSWER_CHARS // len(unit) + 1))[:MAX_ANSWER_CHARS - 40].rstrip()
+    return text + " The last point: roll back fast."
+
+
+POINTS = json.dumps({"points": ["measure", "index", "compare"]})
+
+
+def _card(quote: str) -> str:
+    dims = {key: {"evidence": [quote], "rating": 4}
+            for key in ("technical_accuracy", "problem_solving", "communication", "role_fit")}
+    return json.dumps({"covered": [True, True, False], "verdict": "good", "scores": dims, "feedback": "Fine."})
+
+
+async def test_the_llm_evaluator_reads_the_whole_of_the_longest_answer(settings: Settings) -> None:
+    backend = ScriptedBackend(POINTS, _card("roll back fast"))
+    async with Engine(settings, question_source=FakeQuestionSource(), evaluator=LLMEvaluator(backend)) as engine:
+        report = await _one_answer(engine, _long_answer())
+    assert "The last point: roll back fast." in backend.requests[-1].messages[-1].content
+    evaluation = report.questions[0].evaluation
+    assert evaluation is not None and evaluation.flags == []
+    assert all(s.evidence == ["roll back fast"] for s in evaluation.scores)
+
+
+async def test_an_evaluator_that_reads_part_of_the_answer_says_so(settings: Settings) -> None:
+    backend = ScriptedBackend(POINTS, _card("measure first"))
+    evaluator = LLMEvaluator(backend, answer_chars=2_000)
+    async with Engine(settings, question_source=FakeQuestionSource(), evaluator=evaluator) as engine:
+        report = await _one_answer(engine, _long_answer())
+    prompt = backend.requests[-1].messages[-1].content
+    assert "roll back fast" not in prompt
+    evaluation = report.questions[0].evaluation
+    assert evaluation is not None and evaluation.flags == ["answer_truncated"]
+    assert all("first 2,000 of 19,9" in s.rationale for s in evaluation.scores)
+    assert any("question 1" in note and "only its beginning" in note for note in report.notes)
+
+
+async def test_the_llm_evaluator_reports_how_much_it_read() -> None:
+    backend = ScriptedBackend(POINTS, _card("measure first"), POINTS, _card("measure first"))
+    spec = InterviewSpec(role="backend")
+    question = Question(interview_id="i", ordinal=0, kind="generated", text="How would you speed it up?")
+    long = Answer(interview_id="i", question_id=question.id, text=_long_answer())
+    card = await LLMEvaluator(backend, answer_chars=2_000).evaluate(
+        EvaluationRequest(spec=spec, question=question, answer=long))
+    assert card.read_chars == 2_000
+    whole = await LLMEvaluator(backend).evaluate(EvaluationRequest(spec=spec, question=question, answer=long))
+    assert whole.read_chars is None
