@@ -42,6 +42,11 @@ def check_text(value: str) -> str:
 Text = Annotated[str, AfterValidator(check_text)]
 """A string that is storable as UTF-8: no NUL bytes, no lone surrogates."""
 
+SCORE_DECIMALS = 1
+Score = Annotated[float, AfterValidator(lambda value: round(value, SCORE_DECIMALS))]
+"""A score shown to people (a mean over answers or dimensions), rounded to one decimal where it is made,
+so it is stored and serialised as 75.9, never 75.91999999999999."""
+
 
 def new_id() -> str:
     """A fresh random identifier for interviews, questions and answers."""
@@ -374,7 +379,7 @@ class DimensionResult(Model):
     key: str
     name: str
     weight: float
-    score: float | None
+    score: Score | None
     """Mean over evaluated answers, or None when no answer was scored."""
     evaluated_answers: int
 
@@ -385,7 +390,7 @@ class QuestionResult(Model):
     question: Question
     answer: Answer | None = None
     evaluation: Evaluation | None = None
-    score: float | None = None
+    score: Score | None = None
 
 
 class ProctoringSignal(Model):
@@ -406,6 +411,23 @@ class EmotionSummary(Model):
     note: str = "Shown for context only. Expression analysis is unreliable and never affects any score."
 
 
+class Coverage(Model):
+    """How much of the interview the scores rest on."""
+
+    planned: int
+    """Questions planned for the interview (follow-ups not counted)."""
+    follow_ups: int
+    """Follow-up questions asked."""
+    answered: int
+    """Questions answered, follow-ups included."""
+    scored: int
+    """Answers whose evaluation is done."""
+    failed: int
+    """Answers whose evaluation failed (the notes say why)."""
+    planned_scored: int
+    """Planned questions with a scored answer, to the question itself or to one of its follow-ups."""
+
+
 class Report(Model):
     """What the recruiter receives when an interview is finished."""
 
@@ -414,7 +436,12 @@ class Report(Model):
     level: Level
     language: Language
     evaluator_configured: bool
-    overall_score: float | None
+    overall_score: Score | None
+    """The weighted mean of the dimension scores, given only when enough of the interview was scored
+    (``report.MIN_COVERAGE`` of the planned questions): one answer of five is not an interview score.
+    None otherwise; ``coverage`` and ``notes`` say why."""
+    coverage: Coverage | None = None
+    """None only in reports stored before coverage was recorded."""
     dimensions: list[DimensionResult]
     questions: list[QuestionResult]
     strengths: list[str]

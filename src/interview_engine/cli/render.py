@@ -12,9 +12,17 @@ def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}/100"
 
 
+def _coverage(report: Report) -> str:
+    c = report.coverage
+    if c is None:
+        return ""
+    return (f"  ({c.planned_scored} of {c.planned} planned questions scored; answered {c.answered}, scored {c.scored}, "
+            f"failed {c.failed})")
+
+
 def report_text(report: Report) -> str:
     lines = [f"Interview report — {report.role} ({report.level}, {report.language})", ""]
-    lines.append(f"Overall: {_score(report.overall_score)}")
+    lines.append(f"Overall: {_score(report.overall_score)}{_coverage(report)}")
     for dim in report.dimensions:
         lines.append(f"  {dim.name:<24} {_score(dim.score):>8}  (weight {dim.weight:g}, "
                      f"{dim.evaluated_answers} answers)")
