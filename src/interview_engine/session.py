@@ -23,7 +23,7 @@ from typing import Any
 
 import anyio
 import pluggy
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .errors import (
     MAX_SUMMARY_CHARS,
@@ -39,7 +39,7 @@ from .errors import (
     error_summary,
     validation_message,
 )
-from .grounding import ground_scores
+from .grounding import grade
 from .jobs.base import Jobs, evaluation_job
 from .jobs.outbox import hand_over
 from .models import (
@@ -48,7 +48,6 @@ from .models import (
     AnswerSource,
     EmotionSample,
     Evaluation,
-    EvaluationRequest,
     FollowUpRequest,
     Interview,
     InterviewSpec,
@@ -57,7 +56,6 @@ from .models import (
     QuestionDraft,
     QuestionPlanRequest,
     Report,
-    ScoreCard,
     TranscriptSegment,
     Turn,
     check_text,
@@ -456,11 +454,9 @@ async def _score(
     whatever the evaluator returned or raised."""
     try:
         with anyio.fail_after(ctx.evaluation_timeout_s):
-            output = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
-        card = _checked_card(output)
-        grounded = ground_scores(card, spec, answer.text)
+            grounded = await grade(evaluator, spec, question, answer)
         return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=question.id,
-                          evaluator=name, status="done", scores=grounded.scores, feedback=card.feedback,
+                          evaluator=name, status="done", scores=grounded.scores, feedback=grounded.feedback,
                           flags=grounded.flags)
     except EvaluationFailed as exc:
         reason = str(exc)
@@ -479,12 +475,6 @@ def _failed(answer: Answer, evaluator: str | None, reason: str) -> Evaluation:
     return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id,
                       evaluator=evaluator, status="failed", reason=storable_text(reason)[:MAX_SUMMARY_CHARS])
 
-
-def _checked_card(output: object) -> ScoreCard:
-    """Validate what an evaluator returned, all the way down: a card built without validation
-    (``model_construct``) may carry text the store cannot hold, or no feedback at all."""
-    data = output.model_dump(warnings=False) if isinstance(output, BaseModel) else output
-    return ScoreCard.model_validate(data)
 
 
 async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:

@@ -199,7 +199,9 @@ async def test_failed_evaluation_is_recorded_and_the_session_goes_on(engine: Eng
     assert statuses == ["failed", "failed", "done"]
     reasons = [r.evaluation.reason for r in report.questions if r.evaluation and r.evaluation.reason]
     assert reasons == ["model returned invalid JSON 3 times", "evaluator error: RuntimeError: CUDA out of memory"]
-    assert report.overall_score == 70
+    assert report.overall_score is None  # one scored answer of three is not an interview score
+    assert report.coverage is not None and (report.coverage.scored, report.coverage.failed) == (1, 2)
+    assert [d.score for d in report.dimensions] == [70] * 4
     assert any("could not be evaluated" in n for n in report.notes)
 
 

@@ -25,9 +25,17 @@ def _block(text: str, prefix: str) -> str:
     return textwrap.indent(visible(textwrap.fill(text, WIDTH), keep="\n"), prefix)
 
 
+def _coverage(report: Report) -> str:
+    c = report.coverage
+    if c is None:
+        return ""
+    return (f"  ({c.planned_scored} of {c.planned} planned questions scored; answered {c.answered}, scored {c.scored}, "
+            f"failed {c.failed})")
+
+
 def report_text(report: Report) -> str:
     lines = [f"Interview report — {visible(report.role)} ({report.level}, {report.language})", ""]
-    lines.append(f"Overall: {_score(report.overall_score)}")
+    lines.append(f"Overall: {_score(report.overall_score)}{_coverage(report)}")
     for dim in report.dimensions:
         lines.append(f"  {visible(dim.name):<24} {_score(dim.score):>8}  (weight {dim.weight:g}, "
                      f"{dim.evaluated_answers} answers)")
