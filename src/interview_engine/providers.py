@@ -1,6 +1,6 @@
 """The provider protocols: what a plugin implements to be a question source, evaluator, transcriber,
-emotion analyzer or store. All are async; slow work (model inference, image decoding) belongs in a
-worker thread or process, never on the event loop.
+emotion analyzer or store (``interview_engine.store.Store``). All are async; slow work (model inference,
+image decoding) belongs in a worker thread or process, never on the event loop.
 
 Providers may also define ``async def aclose(self) -> None``; the engine calls it on shutdown.
 """
@@ -8,10 +8,7 @@ Providers may also define ``async def aclose(self) -> None``; the engine calls i
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from .errors import InvalidFrame
 from .models import (
@@ -25,8 +22,13 @@ from .models import (
     TranscriptEvent,
     TranscriptionOptions,
 )
+from .store.base import Store
 
-Frame = npt.NDArray[np.uint8]
+if TYPE_CHECKING:  # numpy is imported by whoever makes frames, not by importing the SDK
+    import numpy as np
+    import numpy.typing as npt
+
+Frame: TypeAlias = "npt.NDArray[np.uint8]"
 """A video frame: height x width x 3, RGB, uint8."""
 
 
@@ -83,8 +85,10 @@ FAMILIES: dict[str, type] = {
     "evaluator": Evaluator,
     "transcriber": Transcriber,
     "emotion_analyzer": EmotionAnalyzer,
+    "store": Store,
 }
-"""Provider families checked against a protocol; stores are checked by the Store protocol."""
+"""Provider family -> the protocol every provider of it implements. ``ProviderRegistry.create`` checks
+each provider it builds against it (the methods are there; their behaviour is the conformance suite's)."""
 
 
 def check_frame(frame: object) -> None:
