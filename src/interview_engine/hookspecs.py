@@ -10,11 +10,12 @@ awaits it. An exception in a lifecycle hook is logged and does not stop the inte
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from .models import Answer, Evaluation, Interview, Question, Report
+if TYPE_CHECKING:  # annotations only: importing the hooks (every plugin does) loads no models
+    from .models import Answer, Evaluation, Interview, Question, Report
 
 PROJECT = "interview_engine"
 
@@ -109,13 +110,3 @@ PROVIDER_HOOKS: dict[str, str] = {
     "store": "register_stores",
 }
 """Provider family -> the register hook that fills it."""
-
-LIFECYCLE_HOOKS: tuple[str, ...] = (
-    "on_session_started",
-    "after_question_asked",
-    "after_answer_recorded",
-    "after_answer_evaluated",
-    "on_session_finished",
-    "on_session_paused",
-    "on_session_unpaused",
-)

@@ -243,8 +243,8 @@ class ProviderRegistry:
         """
         provider = self.get(family, name)
         options = options or {}
-        _check_options(provider, options)
         try:
+            _check_options(provider, options)
             instance = provider.factory(**options)
         except InterviewEngineError:
             raise

@@ -67,6 +67,21 @@ from ..models import (
     utcnow,
 )
 
+__all__ = [
+    "ANSWERS",
+    "SPECS",
+    "EmotionAnalyzerConformance",
+    "EvaluatorConformance",
+    "ProviderConformance",
+    "QuestionSourceConformance",
+    "StoreConformance",
+    "TranscriberConformance",
+    "created_lazily",
+    "gather",
+    "quiet_noise",
+    "voiced",
+]
+
 SPECS: dict[str, InterviewSpec] = {
     "en": InterviewSpec(role="Backend engineer", level="mid", language="en", question_count=3,
                         job_description="Build and operate Python APIs on PostgreSQL and Redis."),
