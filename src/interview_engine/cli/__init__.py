@@ -1,4 +1,4 @@
-"""The `interview-engine` command: interviews in the terminal, batch runs, reports, plugins, worker, migrations.
+"""The `interview-engine` command: interviews in the terminal, batch runs, reports, plugins, new plugins, worker.
 
 Every error a user can cause ends in one line on stderr and a non-zero exit code (``failures``); every
 file named on the command line is read with limits (``files``); everything printed is safe for a terminal
@@ -28,6 +28,7 @@ from ..settings import Settings, load_settings
 from .failures import CommandError, log_stray_thread_errors, report_failure
 from .files import MAX_FILE_BYTES, MAX_NESTING, MAX_NUMBER_DIGITS, checked_config_file, read_answers, read_spec
 from .interactive import interview_command
+from .new_plugin import add_parser as add_new_plugin_parser
 from .render import plugins_text
 from .reports import print_report, settled_report
 from .terminal import VisibleFormatter, emit, json_for_terminal
@@ -129,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins, versions and providers")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(handler=_plugins)
+
+    add_new_plugin_parser(commands)
 
     worker = commands.add_parser("worker", help="run background jobs from Redis (needs jobs = 'arq')")
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")

@@ -136,11 +136,20 @@ def created_lazily(plugin: str, family: str, name: str, options: dict[str, Any],
     return out.stdout.strip()
 
 
-class ProviderConformance:
-    """What every provider suite shares: anyio tests, a per-call timeout, and the ``provider`` fixture
-    that a plugin's test class overrides."""
+class AsyncioTests:
+    """Tests that run on anyio's asyncio backend, the engine's: the suites count asyncio tasks to prove
+    that cancellation leaves none behind. A plugin's other async tests pick the backend in its conftest."""
 
     pytestmark = pytest.mark.anyio
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+
+class ProviderConformance(AsyncioTests):
+    """What every provider suite shares: anyio tests on asyncio, a per-call timeout, and the ``provider``
+    fixture that a plugin's test class overrides."""
 
     timeout: ClassVar[float] = 300.0
 
@@ -487,12 +496,10 @@ class EmotionAnalyzerConformance(ProviderConformance):
         await self._analyze(provider, frame)
 
 
-class StoreConformance:
+class StoreConformance(AsyncioTests):
     """Conformance for Store providers: atomic writes, first-wins settling, idempotent finish and report,
     the job outbox, tenant isolation, listing, deletion and pausing. Override ``store`` with an opened
     store on an empty database (yield it, close after)."""
-
-    pytestmark = pytest.mark.anyio
 
     @pytest.fixture
     def store(self) -> Any:

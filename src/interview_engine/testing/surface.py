@@ -12,12 +12,15 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+__all__ = ["PLUGIN_SURFACE", "SDK_SURFACE", "imports_outside"]
+
 PLUGIN_SURFACE: tuple[str, ...] = (
     "interview_engine",
     "interview_engine.plugin_api",
     "interview_engine.testing",
     "interview_engine.testing.conformance",
     "interview_engine.testing.speech",
+    "interview_engine.testing.surface",
 )
 """The modules a plugin may import from, each only for the names in its ``__all__``."""
 
