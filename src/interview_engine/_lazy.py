@@ -66,6 +66,8 @@ class LazyFactory:
 
 
 def lazy_factory(target: str) -> LazyFactory:
-    """A provider factory imported on first use: ``register("myvendor", lazy_factory("my_plugin.transcriber:
-    MyTranscriber"))``. Options are still checked against the real factory's signature before it runs."""
+    """A provider factory imported on first use, named ``"package.module:Name"``.
+
+    ``register("myvendor", lazy_factory("my_plugin.transcriber:MyTranscriber"))`` imports nothing; options
+    are still checked against the real factory's signature before it runs."""
     return LazyFactory(target)

@@ -37,7 +37,8 @@ class QuestionSource(Protocol):
     """Plans the first questions of an interview and decides on adaptive follow-ups."""
 
     def first_questions(self, request: QuestionPlanRequest) -> AsyncIterator[QuestionDraft]:
-        """Yield up to ``request.count`` questions, each as soon as it is ready (streaming)."""
+        """Yield up to ``request.count`` questions, each as soon as it is ready, none of ``request.avoid``:
+        implement it as an async generator (``async def first_questions(self, request): ... yield draft``)."""
         ...
 
     async def follow_up(self, request: FollowUpRequest) -> QuestionDraft | None:
@@ -47,12 +48,12 @@ class QuestionSource(Protocol):
 
 @runtime_checkable
 class Evaluator(Protocol):
-    """Scores one answer against the rubric, quoting the answer as evidence.
+    """Scores one answer against the rubric, quoting the answer as evidence."""
 
-    Raise :class:`~interview_engine.errors.EvaluationFailed` to give up; the engine records the reason.
-    """
-
-    async def evaluate(self, request: EvaluationRequest) -> ScoreCard: ...
+    async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
+        """Score every dimension of ``request.spec.rubric`` from 0 to 100, with quotes from
+        ``request.answer.text``; raise ``EvaluationFailed`` to give up (the engine records the reason)."""
+        ...
 
 
 @runtime_checkable
@@ -62,7 +63,8 @@ class Transcriber(Protocol):
     def stream(
         self, audio: AsyncIterable[bytes], options: TranscriptionOptions
     ) -> AsyncIterator[TranscriptEvent]:
-        """Transcribe live audio, yielding interim and final events until the audio ends."""
+        """Transcribe live audio, yielding interim and final events until the audio ends: an async
+        generator, like ``QuestionSource.first_questions``."""
         ...
 
     async def transcribe(self, audio: bytes, options: TranscriptionOptions) -> Transcript:
@@ -74,7 +76,9 @@ class Transcriber(Protocol):
 class EmotionAnalyzer(Protocol):
     """Reads facial expression in one frame. Used only when an interview opts in."""
 
-    async def analyze(self, frame: Frame) -> EmotionReading: ...
+    async def analyze(self, frame: Frame) -> EmotionReading:
+        """Every face in ``frame`` (HxWx3 RGB uint8), largest first; no face is an empty reading."""
+        ...
 
 
 ProviderFactory = Callable[..., Any]

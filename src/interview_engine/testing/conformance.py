@@ -152,9 +152,12 @@ class ProviderConformance(AsyncioTests):
     fixture that a plugin's test class overrides."""
 
     timeout: ClassVar[float] = 300.0
+    """Seconds one call of the provider may take before the test fails."""
 
     @pytest.fixture
     def provider(self) -> Any:
+        """The provider under test: override it (hand over one built in a module-scoped fixture when it
+        loads a model)."""
         raise NotImplementedError("override the `provider` fixture")
 
 
@@ -450,6 +453,7 @@ class EmotionAnalyzerConformance(ProviderConformance):
 
     @pytest.fixture
     def face(self) -> np.ndarray | None:
+        """An RGB frame (HxWx3 uint8) holding one face, or None to skip the face test."""
         return None
 
     async def _analyze(self, provider: Any, frame: Any) -> EmotionReading:
@@ -503,6 +507,7 @@ class StoreConformance(AsyncioTests):
 
     @pytest.fixture
     def store(self) -> Any:
+        """An opened store on an empty database: override it (yield it, close it after)."""
         raise NotImplementedError("override the `store` fixture")
 
     @staticmethod
