@@ -99,6 +99,8 @@ def signature(name: str, function: Callable[..., Any]) -> str:
     for p in sig.parameters.values():
         if p.name == "self":
             continue
+        if p.kind is p.KEYWORD_ONLY and not any(q.startswith("*") for q in params):
+            params.append("*")
         text = f"{p.name}: {p.annotation}" if p.annotation is not p.empty else p.name
         if p.default is not p.empty:
             text += f" = {p.default!r}"
