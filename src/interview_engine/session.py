@@ -29,6 +29,7 @@ from .errors import (
     EvaluationFailed,
     IllegalTransition,
     InvalidAnswer,
+    InvalidSample,
     InvalidSpec,
     ProviderError,
     ReportNotReady,
@@ -56,6 +57,7 @@ from .models import (
     TranscriptSegment,
     Turn,
     check_text,
+    revalidated,
     utcnow,
 )
 from .plugins import call_lifecycle
@@ -226,7 +228,7 @@ class Session:
             try:
                 answer = Answer(
                     interview_id=self.id, question_id=question.id, text=clean, source=source,
-                    duration_s=duration_s, segments=list(segments),
+                    duration_s=duration_s, segments=revalidated(segments, TranscriptSegment),
                 )
             except ValidationError as exc:
                 raise InvalidAnswer(f"invalid answer: {validation_message(exc)}") from exc
@@ -302,9 +304,13 @@ class Session:
         """Store emotion samples; only for interviews whose spec opted in to emotion analysis."""
         if not self.spec.emotion_analysis:
             raise IllegalTransition("emotion analysis is not enabled for this interview")
-        if any(s.interview_id != self.id for s in samples):
-            raise ValueError("emotion samples belong to another interview")
-        await self._ctx.store.add_emotion_samples(list(samples), tenant=self.tenant)
+        try:
+            checked = revalidated(samples, EmotionSample)
+        except ValidationError as exc:
+            raise InvalidSample(f"invalid emotion sample: {validation_message(exc)}") from exc
+        if any(s.interview_id != self.id for s in checked):
+            raise InvalidSample("emotion samples belong to another interview")
+        await self._ctx.store.add_emotion_samples(checked, tenant=self.tenant)
 
     # pausing
 
