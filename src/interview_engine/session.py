@@ -25,7 +25,6 @@ import pluggy
 from pydantic import ValidationError
 
 from .errors import (
-    AnswerAlreadyRecorded,
     EvaluationFailed,
     IllegalTransition,
     InvalidAnswer,
@@ -34,7 +33,6 @@ from .errors import (
     ProviderError,
     ReportNotReady,
     SessionError,
-    WrongQuestion,
     validation_message,
 )
 from .grounding import ground_scores
@@ -60,6 +58,7 @@ from .models import (
     revalidated,
     utcnow,
 )
+from .order import Slot, check_answer
 from .plugins import call_lifecycle
 from .providers import Evaluator, QuestionSource
 from .report import build_report
@@ -246,23 +245,15 @@ class Session:
                 answer=answer,
             )
             await self._maybe_follow_up(question, answer)
+            await self._catch_up()
             return await self._announce_current()
 
     def _check_answerable(self, question_id: str) -> Question:
-        if self.finished:
-            raise IllegalTransition("the interview is finished; no more answers are accepted")
-        if self.state == "paused":
-            raise IllegalTransition("the interview is paused; unpause it to answer")
-        current = self.current_question
-        if question_id in self._answers:
-            raise AnswerAlreadyRecorded(f"question {question_id} already has an answer")
-        if current is None:
-            raise IllegalTransition("every question is answered; call finish()")
-        if question_id != current.id:
-            known = any(q.id == question_id for q in self._questions)
-            what = "is not the current question" if known else "is not a question of this interview"
-            raise WrongQuestion(f"question {question_id} {what} (current: {current.id})")
-        return current
+        """The question to answer, by the store's rules applied to this session's view."""
+        slots = [Slot(id=q.id, ordinal=q.ordinal, depth=q.depth, answered=q.id in self._answers)
+                 for q in self._questions]
+        check_answer(self.state, slots, question_id)
+        return next(q for q in self._questions if q.id == question_id)
 
     async def _maybe_follow_up(self, question: Question, answer: Answer) -> None:
         left = self.spec.max_follow_ups - self.follow_ups_used(question.ordinal)
@@ -284,9 +275,25 @@ class Session:
             interview_id=self.id, ordinal=question.ordinal, depth=depth, kind="follow_up",
             text=draft.text.strip(), competency=draft.competency or question.competency, parent_id=question.id,
         )
-        await self._ctx.store.add_question(follow_up, tenant=self.tenant)
+        try:
+            await self._ctx.store.add_question(follow_up, tenant=self.tenant)
+        except SessionError as exc:  # another session moved the interview on meanwhile
+            log.info("follow-up to question %s not added: %s", question.id, exc)
+            return
+        except Exception:  # the answer is stored: a follow-up that cannot be is skipped, as a failed source's
+            log.exception("could not store the follow-up to question %s; moving on", question.id)
+            return
         self._questions.append(follow_up)
         self._questions.sort(key=lambda q: q.sort_key)
+
+    async def _catch_up(self) -> None:
+        """Reload after an answer is stored: while its hooks and follow-up ran, another session may have
+        answered. The answer is committed, so a store that cannot be read now only leaves this view as is."""
+        try:
+            await self._reload()
+        except Exception:
+            log.warning("could not reload interview %s after an answer; using this session's view", self.id,
+                        exc_info=True)
 
     def _history(self) -> list[Turn]:
         return [Turn.model_construct(question=q, answer=self._answers.get(q.id)) for q in self._questions]
