@@ -1,8 +1,12 @@
-"""One interview as a state machine: the only place that knows the order of events.
+"""One interview as a state machine. The order of events is decided by the store (``order.py``'s rules,
+checked in the transaction that writes), so several sessions, in several processes, may serve one
+interview; a session refused by the store reloads its view.
 
     start: plan questions -> store interview + questions -> on_session_started -> after_question_asked
-    answer: check -> store answer + pending evaluation + job (one transaction) -> enqueue job
-            -> after_answer_recorded -> follow-up? (stored) -> after_question_asked(next)
+    answer: check -> store answer + pending evaluation + job (one transaction that holds the interview
+            and checks the question is current) -> enqueue job -> after_answer_recorded
+            -> follow-up? (stored if still in order) -> after_question_asked(next)
+    pause / unpause: state held in the store -> on_session_paused / on_session_unpaused
     job:    evaluate -> check evidence -> settle evaluation -> after_answer_evaluated -> finalize
             (a job that gives up settles the evaluation as failed instead, and finalizes the same way)
     finish: mark finished -> finalize
@@ -248,7 +252,6 @@ class Session:
                 answer=answer,
             )
             await self._maybe_follow_up(question, answer)
-            await self._catch_up()
             return await self._announce_current()
 
     def _check_answerable(self, question_id: str) -> Question:
@@ -282,6 +285,7 @@ class Session:
             await self._ctx.store.add_question(follow_up, tenant=self.tenant)
         except SessionError as exc:  # another session moved the interview on meanwhile
             log.info("follow-up to question %s not added: %s", question.id, exc)
+            await self._catch_up()
             return
         except Exception:  # the answer is stored: a follow-up that cannot be is skipped, as a failed source's
             log.exception("could not store the follow-up to question %s; moving on", question.id)
@@ -290,8 +294,9 @@ class Session:
         self._questions.sort(key=lambda q: q.sort_key)
 
     async def _catch_up(self) -> None:
-        """Reload after an answer is stored: while its hooks and follow-up ran, another session may have
-        answered. The answer is committed, so a store that cannot be read now only leaves this view as is."""
+        """Reload once the store refused a follow-up: another session moved on while it was decided. The
+        answer is committed, so a store that cannot be read now only leaves this view as it is (the next
+        refusal reloads it)."""
         try:
             await self._reload()
         except Exception:
