@@ -62,6 +62,19 @@ async def test_a_second_session_cannot_answer_after_finish(db_engine: Engine) ->
     assert [r.answer for r in report.questions] == [None, None]
 
 
+async def test_refresh_and_report_catch_up_with_another_session(db_engine: Engine) -> None:
+    first = await db_engine.start({"role": "backend", "question_count": 2})
+    second = await db_engine.resume(first.id)
+    question = first.current_question
+    assert question is not None
+    nxt = await first.answer(question.id, ANSWER)
+    assert second.current_question == question  # stale until it looks again
+    await second.refresh()
+    assert second.current_question == nxt and [a.id for a in second.answers] == [a.id for a in first.answers]
+    await first.finish()
+    assert (await second.report(timeout=10)).interview_id == first.id  # report() sees the finish itself
+
+
 async def test_a_follow_up_never_lands_behind_a_later_answer(database_url: str) -> None:
     source = GatedSource()
     source.enqueue_follow_up(None)  # the second session's decision (made while the first one's waits)
