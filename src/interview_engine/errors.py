@@ -56,6 +56,11 @@ class InvalidAnswer(InterviewEngineError):
     """An answer was rejected before anything was stored (empty, too long, not valid text)."""
 
 
+class InvalidSample(InterviewEngineError):
+    """Emotion samples handed to ``Session.record_emotions`` cannot be stored (a number that is not finite,
+    another interview's sample); none of them was stored."""
+
+
 class SessionError(InterviewEngineError):
     """Base class of session state-machine errors."""
 

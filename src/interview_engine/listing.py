@@ -36,7 +36,7 @@ class InterviewQuery(Model):
     ``created_before`` exclusive. A Store returns up to ``limit + 1`` rows (one more than the page, so
     ``page_of`` can tell whether another page follows), newest first, strictly after ``after``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(strict=True)  # merged with Model's: no coercion of "5" or True to a limit
 
     tenant: TenantId
     role: Annotated[Text, Field(min_length=1, max_length=200)] | None = None

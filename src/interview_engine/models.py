@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -51,6 +52,9 @@ Score = Annotated[float, AfterValidator(lambda value: round(value, SCORE_DECIMAL
 so it is stored and serialised as 75.9, never 75.91999999999999."""
 
 
+M = TypeVar("M", bound="Model")
+
+
 def new_id() -> str:
     """A fresh random identifier for interviews, questions and answers."""
     return uuid.uuid4().hex
@@ -61,9 +65,16 @@ def utcnow() -> datetime:
 
 
 class Model(BaseModel):
-    """Base of all models: unknown fields are an error, records are immutable."""
+    """Base of all models: unknown fields are an error, records are immutable, and every float is finite
+    (``inf`` and ``NaN`` are refused here, so they never reach a store or a JSON column)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def revalidated(records: Sequence[M | Mapping[str, object]], model: type[M]) -> list[M]:
+    """``records`` validated again as ``model``: objects built with ``model_construct`` skipped every check,
+    and dicts never had one. Raises pydantic's ValidationError."""
+    return [model.model_validate(r.model_dump() if isinstance(r, BaseModel) else r) for r in records]
 
 
 class RubricDimension(Model):

@@ -1,8 +1,12 @@
-"""One interview as a state machine: the only place that knows the order of events.
+"""One interview as a state machine. The order of events is decided by the store (``order.py``'s rules,
+checked in the transaction that writes), so several sessions, in several processes, may serve one
+interview; a session refused by the store reloads its view.
 
     start: plan questions -> store interview + questions -> on_session_started -> after_question_asked
-    answer: check -> store answer + pending evaluation + job (one transaction) -> enqueue job
-            -> after_answer_recorded -> follow-up? (stored) -> after_question_asked(next)
+    answer: check -> store answer + pending evaluation + job (one transaction that holds the interview
+            and checks the question is current) -> enqueue job -> after_answer_recorded
+            -> follow-up? (stored if still in order) -> after_question_asked(next)
+    pause / unpause: state held in the store -> on_session_paused / on_session_unpaused
     job:    evaluate -> check evidence -> settle evaluation -> after_answer_evaluated -> finalize
             (a job that gives up settles the evaluation as failed instead, and finalizes the same way)
     finish: mark finished -> finalize
@@ -27,15 +31,14 @@ from pydantic import ValidationError
 
 from .errors import (
     MAX_SUMMARY_CHARS,
-    AnswerAlreadyRecorded,
     EvaluationFailed,
     IllegalTransition,
     InvalidAnswer,
+    InvalidSample,
     InvalidSpec,
     ProviderError,
     ReportNotReady,
     SessionError,
-    WrongQuestion,
     error_summary,
     validation_message,
 )
@@ -59,8 +62,10 @@ from .models import (
     TranscriptSegment,
     Turn,
     check_text,
+    revalidated,
     utcnow,
 )
+from .order import Slot, check_answer
 from .plugins import call_lifecycle
 from .providers import Evaluator, QuestionSource
 from .report import build_report
@@ -229,7 +234,7 @@ class Session:
             try:
                 answer = Answer(
                     interview_id=self.id, question_id=question.id, text=clean, source=source,
-                    duration_s=duration_s, segments=list(segments),
+                    duration_s=duration_s, segments=revalidated(segments, TranscriptSegment),
                 )
             except ValidationError as exc:
                 raise InvalidAnswer(f"invalid answer: {validation_message(exc)}") from exc
@@ -250,20 +255,11 @@ class Session:
             return await self._announce_current()
 
     def _check_answerable(self, question_id: str) -> Question:
-        if self.finished:
-            raise IllegalTransition("the interview is finished; no more answers are accepted")
-        if self.state == "paused":
-            raise IllegalTransition("the interview is paused; unpause it to answer")
-        current = self.current_question
-        if question_id in self._answers:
-            raise AnswerAlreadyRecorded(f"question {question_id} already has an answer")
-        if current is None:
-            raise IllegalTransition("every question is answered; call finish()")
-        if question_id != current.id:
-            known = any(q.id == question_id for q in self._questions)
-            what = "is not the current question" if known else "is not a question of this interview"
-            raise WrongQuestion(f"question {question_id} {what} (current: {current.id})")
-        return current
+        """The question to answer, by the store's rules applied to this session's view."""
+        slots = [Slot(id=q.id, ordinal=q.ordinal, depth=q.depth, answered=q.id in self._answers)
+                 for q in self._questions]
+        check_answer(self.state, slots, question_id)
+        return next(q for q in self._questions if q.id == question_id)
 
     async def _maybe_follow_up(self, question: Question, answer: Answer) -> None:
         left = self.spec.max_follow_ups - self.follow_ups_used(question.ordinal)
@@ -285,9 +281,27 @@ class Session:
             interview_id=self.id, ordinal=question.ordinal, depth=depth, kind="follow_up",
             text=draft.text.strip(), competency=draft.competency or question.competency, parent_id=question.id,
         )
-        await self._ctx.store.add_question(follow_up, tenant=self.tenant)
+        try:
+            await self._ctx.store.add_question(follow_up, tenant=self.tenant)
+        except SessionError as exc:  # another session moved the interview on meanwhile
+            log.info("follow-up to question %s not added: %s", question.id, exc)
+            await self._catch_up()
+            return
+        except Exception:  # the answer is stored: a follow-up that cannot be is skipped, as a failed source's
+            log.exception("could not store the follow-up to question %s; moving on", question.id)
+            return
         self._questions.append(follow_up)
         self._questions.sort(key=lambda q: q.sort_key)
+
+    async def _catch_up(self) -> None:
+        """Reload once the store refused a follow-up: another session moved on while it was decided. The
+        answer is committed, so a store that cannot be read now only leaves this view as it is (the next
+        refusal reloads it)."""
+        try:
+            await self._reload()
+        except Exception:
+            log.warning("could not reload interview %s after an answer; using this session's view", self.id,
+                        exc_info=True)
 
     def _history(self) -> list[Turn]:
         return [Turn.model_construct(question=q, answer=self._answers.get(q.id)) for q in self._questions]
@@ -305,9 +319,13 @@ class Session:
         """Store emotion samples; only for interviews whose spec opted in to emotion analysis."""
         if not self.spec.emotion_analysis:
             raise IllegalTransition("emotion analysis is not enabled for this interview")
-        if any(s.interview_id != self.id for s in samples):
-            raise ValueError("emotion samples belong to another interview")
-        await self._ctx.store.add_emotion_samples(list(samples), tenant=self.tenant)
+        try:
+            checked = revalidated(samples, EmotionSample)
+        except ValidationError as exc:
+            raise InvalidSample(f"invalid emotion sample: {validation_message(exc)}") from exc
+        if any(s.interview_id != self.id for s in checked):
+            raise InvalidSample("emotion samples belong to another interview")
+        await self._ctx.store.add_emotion_samples(checked, tenant=self.tenant)
 
     # pausing
 

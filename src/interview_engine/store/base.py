@@ -91,7 +91,9 @@ class Store(Protocol):
         ...
 
     async def add_question(self, question: Question, *, tenant: str | None = None) -> None:
-        """Store a follow-up question. InterviewNotFound when the interview is absent."""
+        """Store a follow-up question if ``order.check_follow_up`` allows it, checked in the same
+        transaction (its parent is answered, no later question is, its place is free, the spec's
+        ``max_follow_ups`` holds); IllegalTransition otherwise, InterviewNotFound when absent."""
         ...
 
     async def list_questions(self, interview_id: str, *, tenant: str | None = None) -> list[Question]:
@@ -100,9 +102,10 @@ class Store(Protocol):
 
     async def record_answer(self, answer: Answer, job: JobRecord | None, *, tenant: str | None = None) -> None:
         """Store the answer and, when ``job`` is given, its pending evaluation and evaluation job, all in
-        one transaction, after checking in that same transaction that the interview is in progress
-        (IllegalTransition when paused or finished, InterviewNotFound when absent). Raise
-        AnswerAlreadyRecorded if the question already has an answer."""
+        one transaction, after checking in that same transaction, with ``order.check_answer``, that the
+        interview is in progress and the question is the current one: IllegalTransition when paused or
+        finished, AnswerAlreadyRecorded when the question has an answer, WrongQuestion when it is not the
+        current one (or not of this interview), InterviewNotFound when the interview is absent."""
         ...
 
     async def get_answer(self, answer_id: str) -> Answer: ...

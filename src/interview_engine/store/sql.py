@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from ..errors import AnswerAlreadyRecorded, ConfigurationError, IllegalTransition
+from ..errors import ConfigurationError, IllegalTransition
 from ..identifiers import interview_not_found, is_interview_id, tenant_problem
 from ..jobs.base import evaluation_job
 from ..listing import InterviewQuery, page_of
@@ -33,6 +33,7 @@ from ..models import (
     Report,
     utcnow,
 )
+from ..order import Slot, check_answer, check_follow_up
 from ..settings import DEFAULT_DATABASE_URL
 from . import tables as t
 from .base import JobRecord
@@ -202,7 +203,9 @@ class SQLStore:
     @shielded
     async def add_question(self, question: Question, *, tenant: str | None = None) -> None:
         async with self.engine.begin() as conn:
-            await _interview_row(conn, question.interview_id, tenant, lock=True)
+            interview = _interview(await _interview_row(conn, question.interview_id, tenant, lock=True))
+            slots = await _slots(conn, interview.id)
+            check_follow_up(interview.state, interview.spec.max_follow_ups, slots, question)
             await conn.execute(t.questions.insert(), _question_row(question))
 
     @shielded
@@ -218,11 +221,7 @@ class SQLStore:
     async def record_answer(self, answer: Answer, job: JobRecord | None, *, tenant: str | None = None) -> None:
         async with self.engine.begin() as conn:
             interview = _interview(await _interview_row(conn, answer.interview_id, tenant, lock=True))
-            if interview.state != "in_progress":
-                raise IllegalTransition(f"the interview is {interview.state}; no answer is accepted")
-            answered = sa.select(t.answers.c.id).where(t.answers.c.question_id == answer.question_id)
-            if (await conn.execute(answered)).first() is not None:
-                raise AnswerAlreadyRecorded(f"question {answer.question_id} already has an answer")
+            check_answer(interview.state, await _slots(conn, interview.id), answer.question_id)
             await conn.execute(t.answers.insert(), _answer_row(answer))
             if job is not None:
                 await conn.execute(t.evaluations.insert(), _pending_evaluation_row(answer))
@@ -397,6 +396,18 @@ async def _interview_row(
     if row is None:
         raise interview_not_found(interview_id)
     return row
+
+
+async def _slots(conn: AsyncConnection, interview_id: str) -> list[Slot]:
+    """Every question's place in the interview and whether it is answered, read in the caller's transaction."""
+    q = t.questions.c
+    query = (
+        sa.select(q.id, q.ordinal, q.depth, t.answers.c.id.is_not(None).label("answered"))
+        .select_from(t.questions.outerjoin(t.answers, t.answers.c.question_id == q.id))
+        .where(q.interview_id == interview_id)
+    )
+    rows = (await conn.execute(query)).all()
+    return [Slot(id=r.id, ordinal=r.ordinal, depth=r.depth, answered=bool(r.answered)) for r in rows]
 
 
 def _of_interview(table: sa.Table, interview_id: str, tenant: str | None) -> sa.Select[Any]:

@@ -40,6 +40,7 @@ from ..errors import (
     InvalidAudio,
     InvalidFrame,
     ProviderError,
+    WrongQuestion,
 )
 from ..jobs import evaluation_job
 from ..listing import InterviewCursor, InterviewQuery
@@ -512,16 +513,17 @@ class StoreConformance(AsyncioTests):
 
     @staticmethod
     def _interview(tenant: str = "acme", **fields: Any) -> tuple[Interview, list[Question]]:
-        interview = Interview(spec=InterviewSpec(role="backend", question_count=2), tenant_id=tenant, **fields)
+        fields.setdefault("spec", InterviewSpec(role="backend", question_count=2))
+        interview = Interview(tenant_id=tenant, **fields)
         questions = [
-            Question(interview_id=interview.id, ordinal=1, kind="generated", text="Second?"),
             Question(interview_id=interview.id, ordinal=0, kind="custom", text="First?"),
+            Question(interview_id=interview.id, ordinal=1, kind="generated", text="Second?"),
         ]
         return interview, questions
 
     async def test_interview_round_trip(self, store: Any) -> None:
         interview, questions = self._interview()
-        await store.create_interview(interview, questions)
+        await store.create_interview(interview, questions[::-1])
         loaded = await store.get_interview(interview.id)
         assert loaded == interview
         assert loaded.created_at.tzinfo is not None
@@ -534,8 +536,9 @@ class StoreConformance(AsyncioTests):
     async def test_follow_up_sorts_under_its_root(self, store: Any) -> None:
         interview, questions = self._interview()
         await store.create_interview(interview, questions)
+        await store.record_answer(Answer(interview_id=interview.id, question_id=questions[0].id, text="one"), None)
         follow = Question(interview_id=interview.id, ordinal=0, depth=1, kind="follow_up", text="Example?",
-                          parent_id=questions[1].id)
+                          parent_id=questions[0].id)
         await store.add_question(follow)
         assert [q.text for q in await store.list_questions(interview.id)] == ["First?", "Example?", "Second?"]
 
@@ -649,7 +652,7 @@ class StoreConformance(AsyncioTests):
     async def test_another_tenant_sees_nothing(self, store: Any) -> None:
         interview, questions = self._interview()
         await store.create_interview(interview, questions)
-        answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="first")
         await store.record_answer(answer, evaluation_job(answer.id), tenant="acme")
         await store.add_emotion_samples([EmotionSample(interview_id=interview.id, t=1, face_count=1)])
         await store.finish_interview(interview.id, datetime(2026, 1, 2, tzinfo=UTC), tenant="acme")
@@ -672,9 +675,9 @@ class StoreConformance(AsyncioTests):
     async def test_another_tenant_cannot_write(self, store: Any) -> None:
         interview, questions = self._interview()
         await store.create_interview(interview, questions)
-        answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="first")
         follow = Question(interview_id=interview.id, ordinal=0, depth=1, kind="follow_up", text="Why?",
-                          parent_id=questions[1].id)
+                          parent_id=questions[0].id)
         for call in (store.record_answer(answer, evaluation_job(answer.id), tenant="globex"),
                      store.add_question(follow, tenant="globex"),
                      store.add_emotion_samples([EmotionSample(interview_id=interview.id, t=1, face_count=1)],
@@ -699,7 +702,7 @@ class StoreConformance(AsyncioTests):
         for day, (tenant, score) in enumerate([("acme", 90.0), ("acme", 40.0), ("acme", None), ("globex", 80.0)]):
             interview, questions = self._interview(tenant, created_at=datetime(2026, 1, 1 + day, tzinfo=UTC))
             await store.create_interview(interview, questions)
-            answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+            answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="first")
             await store.record_answer(answer, None)
             if score is not None:
                 await store.finish_interview(interview.id, datetime(2026, 2, 1, tzinfo=UTC))
@@ -731,7 +734,7 @@ class StoreConformance(AsyncioTests):
         (doomed, doomed_questions), (kept, kept_questions) = self._interview(), self._interview()
         for interview, questions in ((doomed, doomed_questions), (kept, kept_questions)):
             await store.create_interview(interview, questions)
-            answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+            answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="first")
             await store.record_answer(answer, evaluation_job(answer.id))
             await store.add_emotion_samples([EmotionSample(interview_id=interview.id, t=1, face_count=1)])
             await store.finish_interview(interview.id, datetime(2026, 1, 2, tzinfo=UTC))
@@ -757,7 +760,7 @@ class StoreConformance(AsyncioTests):
         paused, changed = await store.set_paused(interview.id, True)
         assert paused.state == "paused" and changed
         assert (await store.set_paused(interview.id, True))[1] is False
-        answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="first")
         with pytest.raises(IllegalTransition, match="paused"):
             await store.record_answer(answer, evaluation_job(answer.id))
         assert await store.list_answers(interview.id) == [] and await store.pending_jobs() == []
@@ -769,3 +772,88 @@ class StoreConformance(AsyncioTests):
         assert finished.state == "finished"
         with pytest.raises(IllegalTransition, match="finished"):
             await store.set_paused(interview.id, False)
+
+    async def test_only_the_current_question_takes_an_answer(self, store: Any) -> None:
+        interview, (first, second) = self._interview()
+        other, other_questions = self._interview()
+        await store.create_interview(interview, [first, second])
+        await store.create_interview(other, other_questions)
+        for question, error, message in ((second, WrongQuestion, "not the current question"),
+                                         (other_questions[0], WrongQuestion, "not a question of this interview")):
+            answer = Answer(interview_id=interview.id, question_id=question.id, text="early")
+            with pytest.raises(error, match=message):
+                await store.record_answer(answer, evaluation_job(answer.id))
+        await store.record_answer(Answer(interview_id=interview.id, question_id=first.id, text="one"), None)
+        with pytest.raises(AnswerAlreadyRecorded):
+            await store.record_answer(Answer(interview_id=interview.id, question_id=first.id, text="again"), None)
+        await store.record_answer(Answer(interview_id=interview.id, question_id=second.id, text="two"), None)
+        assert [a.text for a in await store.list_answers(interview.id)] == ["one", "two"]
+        assert await store.list_answers(other.id) == [] and await store.pending_jobs() == []
+
+    async def test_no_answer_once_finished(self, store: Any) -> None:
+        interview, (first, _) = self._interview()
+        await store.create_interview(interview, [first, _])
+        await store.finish_interview(interview.id, datetime(2026, 1, 2, tzinfo=UTC))
+        answer = Answer(interview_id=interview.id, question_id=first.id, text="late")
+        with pytest.raises(IllegalTransition, match="finished"):
+            await store.record_answer(answer, evaluation_job(answer.id))
+        assert await store.list_answers(interview.id) == [] and await store.pending_jobs() == []
+
+    async def test_follow_ups_only_right_after_their_answered_parent(self, store: Any) -> None:
+        spec = InterviewSpec(role="backend", question_count=2, max_follow_ups=2)
+        interview, (first, second) = self._interview(spec=spec)
+        await store.create_interview(interview, [first, second])
+
+        def follow_up(depth: int, parent: Question = first) -> Question:
+            return Question(interview_id=interview.id, ordinal=parent.ordinal, depth=depth, kind="follow_up",
+                            text=f"Follow-up {depth}?", parent_id=parent.id)
+
+        with pytest.raises(IllegalTransition, match="not answered"):
+            await store.add_question(follow_up(1))
+        await store.record_answer(Answer(interview_id=interview.id, question_id=first.id, text="one"), None)
+        await store.add_question(follow_up(1))
+        with pytest.raises(IllegalTransition, match="taken"):
+            await store.add_question(follow_up(1))
+        with pytest.raises(IllegalTransition, match="not a question of this interview"):
+            await store.add_question(follow_up(2, parent=self._interview()[1][0]))
+        with pytest.raises(IllegalTransition, match="follow-up"):
+            await store.add_question(Question(interview_id=interview.id, ordinal=5, kind="generated", text="New?"))
+        [_, asked, _] = await store.list_questions(interview.id)
+        await store.record_answer(Answer(interview_id=interview.id, question_id=asked.id, text="1.1"), None)
+        await store.record_answer(Answer(interview_id=interview.id, question_id=second.id, text="two"), None)
+        with pytest.raises(IllegalTransition, match="later question"):
+            await store.add_question(follow_up(2, parent=asked))  # it would sit behind the answer to `second`
+        assert [q.text for q in await store.list_questions(interview.id)] == ["First?", "Follow-up 1?", "Second?"]
+
+    async def test_follow_ups_stay_within_the_spec_bound(self, store: Any) -> None:
+        interview, (first, second) = self._interview()  # max_follow_ups=1
+        await store.create_interview(interview, [first, second])
+        await store.record_answer(Answer(interview_id=interview.id, question_id=first.id, text="one"), None)
+        follow = Question(interview_id=interview.id, ordinal=0, depth=1, kind="follow_up", text="More?",
+                          parent_id=first.id)
+        await store.add_question(follow)
+        await store.record_answer(Answer(interview_id=interview.id, question_id=follow.id, text="1.1"), None)
+        deeper = Question(interview_id=interview.id, ordinal=0, depth=2, kind="follow_up", text="Even more?",
+                          parent_id=follow.id)
+        with pytest.raises(IllegalTransition, match="follow-ups"):
+            await store.add_question(deeper)
+
+    async def test_racing_answers_store_one(self, store: Any) -> None:
+        interview, (first, second) = self._interview()
+        await store.create_interview(interview, [first, second])
+        outcomes: list[str] = []
+
+        async def answer(question: Question, n: int) -> None:
+            try:
+                await store.record_answer(Answer(interview_id=interview.id, question_id=question.id, text=str(n)),
+                                          None)
+                outcomes.append(f"{question.text} stored")
+            except (AnswerAlreadyRecorded, WrongQuestion) as exc:
+                outcomes.append(type(exc).__name__)
+
+        async with anyio.create_task_group() as tg:
+            for n in range(6):
+                tg.start_soon(answer, first if n % 2 == 0 else second, n)
+        assert outcomes.count("First? stored") == 1 and outcomes.count("Second? stored") <= 1
+        texts = [a.question_id for a in await store.list_answers(interview.id)]
+        assert texts == [first.id, second.id][: len(texts)]
