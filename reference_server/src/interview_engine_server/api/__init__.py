@@ -1,0 +1,15 @@
+"""The API's routes, one module per resource; ``ENDPOINTS`` is the route table in the order documented."""
+
+from __future__ import annotations
+
+from ..routing import Endpoint
+from . import accounts, admin, candidate, interviews, meta, reviews
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    *meta.ENDPOINTS,
+    *interviews.ENDPOINTS,
+    *reviews.ENDPOINTS,
+    *candidate.ENDPOINTS,
+    *accounts.ENDPOINTS,
+    *admin.ENDPOINTS,
+)
