@@ -3,6 +3,7 @@ summary, whether webhooks may target private addresses, and the consent notice c
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 
 TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 CACHE_TTL_S = 5.0
@@ -80,6 +81,8 @@ class Tenants:
         self._cache: dict[str, tuple[float, Tenant]] = {}
 
     async def create(self, tenant_id: str, settings: TenantSettings) -> Tenant:
+        if not re.match(TENANT_ID_PATTERN, tenant_id):
+            raise Invalid("a tenant id is 1-63 lower-case letters, digits, - or _", code="invalid_tenant")
         tenant = Tenant(id=tenant_id, created_at=utcnow(), **settings.model_dump())
         try:
             async with self._db.begin() as conn:

@@ -25,7 +25,7 @@ from .. import tables as t
 from ..clock import utcnow
 from ..errors import Conflict, NotFound, Unauthenticated
 from .opaque import new_credential, parse_credential, secret_matches
-from .passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, hash_password, verify_password
+from .passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Passwords
 from .principals import RecruiterPrincipal, Role
 from .tokens import AccessClaims, TokenService
 
@@ -118,9 +118,11 @@ class NewAccount:
 
 
 class Accounts:
-    def __init__(self, db: AsyncEngine, tokens: TokenService, *, refresh_ttl_s: int, invite_ttl_s: int) -> None:
+    def __init__(self, db: AsyncEngine, tokens: TokenService, passwords: Passwords, *, refresh_ttl_s: int,
+                 invite_ttl_s: int) -> None:
         self._db = db
         self._tokens = tokens
+        self._passwords = passwords
         self._refresh_ttl = timedelta(seconds=refresh_ttl_s)
         self._invite_ttl = timedelta(seconds=invite_ttl_s)
 
@@ -129,7 +131,7 @@ class Accounts:
     async def create(self, new: NewAccount) -> Account:
         """Create an account directly (first admin, CLI). Raises Conflict if the e-mail is taken."""
         email = _email(new.email)
-        password_hash = await hash_password(new.password)
+        password_hash = await self._passwords.hash(new.password)
         async with self._db.begin() as conn:
             return await self._insert(conn, new.tenant_id, email, new.name, new.role, password_hash)
 
@@ -211,7 +213,7 @@ class Accounts:
         invalid = Unauthenticated("the invitation is not valid or has expired")
         if credential is None:
             raise invalid
-        password_hash = await hash_password(request.password)
+        password_hash = await self._passwords.hash(request.password)
         now = utcnow()
         async with self._db.begin() as conn:
             row = (await conn.execute(sa.select(t.invites).where(t.invites.c.id == credential.id))).mappings().first()
@@ -235,7 +237,7 @@ class Accounts:
                                             t.accounts.c.email == request.email.strip().lower())
         async with self._db.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
-        matches = await verify_password(row["password_hash"] if row else None, request.password)
+        matches = await self._passwords.verify(row["password_hash"] if row else None, request.password)
         if row is None or not matches or row["disabled_at"] is not None:
             raise Unauthenticated("the tenant, e-mail or password is wrong")
         account = _account(row)
