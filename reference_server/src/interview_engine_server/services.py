@@ -12,6 +12,7 @@ from .audit import AuditLog
 from .auth.accounts import Accounts
 from .auth.api_keys import ApiKeys
 from .auth.authenticate import Authenticator
+from .auth.passwords import Passwords
 from .auth.tokens import TokenService
 from .consents import Consents
 from .drafts import Drafts
@@ -48,7 +49,10 @@ class Services:
         tokens = TokenService(settings.require_secret(), issuer=settings.issuer,
                               candidate_ttl_s=settings.candidate_token_ttl_s, access_ttl_s=settings.access_token_ttl_s)
         api_keys = ApiKeys(db)
-        accounts = Accounts(db, tokens, refresh_ttl_s=settings.refresh_token_ttl_s,
+        passwords = Passwords(memory_kib=settings.password_hash_memory_kib,
+                              time_cost=settings.password_hash_time_cost,
+                              parallelism=settings.password_hash_parallelism)
+        accounts = Accounts(db, tokens, passwords, refresh_ttl_s=settings.refresh_token_ttl_s,
                             invite_ttl_s=settings.invite_ttl_s)
         records = InterviewRecords(db)
         tenants = Tenants(db)

@@ -1,0 +1,122 @@
+"""Fixtures for the reference server: an app on a fresh SQLite file with instant fake providers, two
+tenants with an admin and an API key each, and a TestClient speaking real HTTP semantics to it.
+
+One app per test module (module scope): each module gets its own database; tests inside a module create
+their own interviews, so they do not depend on each other's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from interview_engine import Engine, Settings
+from interview_engine.testing import FakeEvaluator, FakeQuestionSource
+from interview_engine_server.app import create_app
+from interview_engine_server.bootstrap import TenantCredentials, create_tenant
+from interview_engine_server.services import Services
+from interview_engine_server.settings import ServerSettings
+
+TEST_SECRET = "test-secret-for-the-reference-server-0123456789"
+SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 3, "max_follow_ups": 0}
+
+
+def server_settings(**overrides: Any) -> ServerSettings:
+    """Settings for tests: a fixed secret, cheap password hashing, limits no test reaches by accident."""
+    values: dict[str, Any] = {
+        "secret_key": TEST_SECRET, "public_url": "http://testserver", "password_hash_memory_kib": 8,
+        "password_hash_time_cost": 1, "password_hash_parallelism": 1, "rate_limit_ip": "100000/minute",
+        "rate_limit_api_key": "100000/minute", "rate_limit_candidate": "100000/minute",
+        "rate_limit_recruiter": "100000/minute", "rate_limit_login": "1000/minute", "ws_heartbeat_s": 1.0,
+    }
+    return ServerSettings(**(values | overrides))
+
+
+def engine_settings(database: Path, **overrides: Any) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{database}", plugins="", **overrides)
+
+
+@dataclass
+class Server:
+    """A running app: its client, its services (for direct set-up), and the two tenants' credentials."""
+
+    client: TestClient
+    services: Services
+    tenants: dict[str, TenantCredentials]
+    _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=lambda: dict(SPEC))
+
+    @staticmethod
+    def bearer(credential: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credential}"}
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run an async function on the app's event loop."""
+        portal = self.client.portal
+        assert portal is not None
+        return portal.call(lambda: fn(*args, **kwargs))
+
+    def key(self, tenant: str = "acme") -> dict[str, str]:
+        return self.bearer(self.tenants[tenant].api_key)
+
+    def admin(self, tenant: str = "acme") -> dict[str, str]:
+        """Headers of a signed-in admin of ``tenant`` (one login per module)."""
+        if (tenant, "admin") not in self._tokens:
+            creds = self.tenants[tenant]
+            self._tokens[(tenant, "admin")] = self.login(tenant, creds.admin_email, creds.admin_password)
+        return self.bearer(self._tokens[(tenant, "admin")])
+
+    def login(self, tenant: str, email: str, password: str) -> str:
+        response = self.client.post("/v1/auth/login", json={"tenant": tenant, "email": email, "password": password})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    def person(self, role: str, tenant: str = "acme") -> dict[str, str]:
+        """Headers of a signed-in person with ``role`` (invited by the admin; one per role and module)."""
+        if (tenant, role) not in self._tokens:
+            email = f"{role}@{tenant}.example"
+            invite = self.client.post("/v1/accounts/invites", json={"email": email, "role": role},
+                                      headers=self.admin(tenant))
+            assert invite.status_code == 201, invite.text
+            password = f"{role}-password-long-enough"
+            accepted = self.client.post("/v1/accounts/accept-invite", json={
+                "invite": invite.json()["invite"], "name": role.title(), "password": password})
+            assert accepted.status_code == 201, accepted.text
+            self._tokens[(tenant, role)] = self.login(tenant, email, password)
+        return self.bearer(self._tokens[(tenant, role)])
+
+    def start_interview(self, tenant: str = "acme", spec: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+        response = self.client.post("/v1/interviews", json={"spec": spec or SPEC, **extra}, headers=self.key(tenant))
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def consented(self, created: dict[str, Any], **choices: bool) -> dict[str, str]:
+        """Candidate headers for an interview whose candidate has consented."""
+        headers = self.bearer(created["candidate"]["token"])
+        base = f"/v1/interviews/{created['interview_id']}/candidate"
+        state = self.client.get(base, headers=headers).json()
+        response = self.client.post(f"{base}/consent", headers=headers, json={
+            "accept": True, "notice_sha256": state["consent_notice"]["sha256"], **choices})
+        assert response.status_code == 200, response.text
+        return headers
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    database = tmp_path_factory.mktemp("server") / "server.db"
+    engine = Engine(engine_settings(database), question_source=FakeQuestionSource(), evaluator=FakeEvaluator())
+    app = create_app(server_settings(), engine=engine)
+    with TestClient(app) as client:
+        services: Services = app.state.services
+        running = Server(client, services, {})
+        for tenant in ("acme", "globex"):
+            running.tenants[tenant] = running.call(create_tenant, services, tenant, name=tenant.title(),
+                                                   admin_email=f"admin@{tenant}.example")
+        yield running
