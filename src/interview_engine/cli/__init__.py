@@ -22,6 +22,7 @@ from ..models import Report
 from ..plugins import describe_plugins, plugin_manager_for
 from ..session import Session
 from ..settings import Settings, load_settings
+from .extensions import add_extension_commands
 from .files import read_answers, read_spec
 from .render import plugins_text, report_text
 
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="migrate the database to the latest schema")
     upgrade.add_argument("--revision", default="head")
     upgrade.set_defaults(handler=_db_upgrade)
+    add_extension_commands(commands)
     return parser
 
 
