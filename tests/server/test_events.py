@@ -18,14 +18,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
 from interview_engine_server.brokers import make_broker
 from interview_engine_server.brokers.memory import InProcessBroker
 from interview_engine_server.brokers.postgres import PostgresBroker
 from interview_engine_server.brokers.redis import RedisBroker
 from interview_engine_server.db import run_server_migrations
 from interview_engine_server.events import Event, EventLog, InvalidEventId, SubscriberLagged, events
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 pytestmark = pytest.mark.anyio
 

@@ -23,6 +23,7 @@ from .api import ENDPOINTS
 from .db import open_database
 from .docs_page import docs_routes_handlers
 from .errors import error_response
+from .events import EventLog, make_broker
 from .openapi import openapi_document
 from .ratelimits import limits_storage_uri
 from .routing import starlette_route
@@ -56,12 +57,15 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with engine or Engine() as opened:
+            redis = redis_url(opened.settings)
             db = await open_database(opened.settings.database_url, pool_size=settings.db_pool_size)
             try:
-                app.state.services = Services.build(
-                    settings, opened, db,
-                    rate_limit_storage=limits_storage_uri(settings.rate_limit_storage, redis_url(opened.settings)))
-                yield
+                broker = make_broker(database_url=opened.settings.database_url, redis_url=redis)
+                async with EventLog(db, broker) as events:
+                    app.state.services = Services.build(
+                        settings, opened, db, events,
+                        rate_limit_storage=limits_storage_uri(settings.rate_limit_storage, redis))
+                    yield
             finally:
                 await db.dispose()
 

@@ -27,6 +27,7 @@ from interview_engine import Engine, Settings
 from . import tables as t
 from .bootstrap import TenantCredentials, create_tenant
 from .db import open_database
+from .events import EventLog, make_broker
 from .ratelimits import limits_storage_uri
 from .services import Services
 from .settings import ServerSettings, load_server_settings
@@ -109,7 +110,8 @@ async def _services(server_settings: ServerSettings, settings: Settings) -> Asyn
     async with Engine(settings, run_jobs=False) as engine:
         db = await open_database(settings.database_url)
         try:
-            yield Services.build(server_settings, engine, db, rate_limit_storage=limits_storage_uri(None, None))
+            events = EventLog(db, make_broker(database_url=settings.database_url))
+            yield Services.build(server_settings, engine, db, events, rate_limit_storage=limits_storage_uri(None, None))
         finally:
             await db.dispose()
 

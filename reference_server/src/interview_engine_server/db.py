@@ -44,8 +44,9 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def run_server_migrations(sync_connection: Connection, revision: str = "head") -> None:
-    """Upgrade the server's schema on an open connection to ``revision`` with Alembic."""
+def run_server_migrations(sync_connection: Connection, revision: str = "heads") -> None:
+    """Upgrade the server's schema on an open connection to ``revision`` with Alembic (default: every
+    head, so parts whose migrations branch from the same base each get theirs)."""
     from alembic import command
     from alembic.config import Config
 

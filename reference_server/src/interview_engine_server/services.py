@@ -16,6 +16,7 @@ from .auth.passwords import Passwords
 from .auth.tokens import TokenService
 from .consents import Consents
 from .drafts import Drafts
+from .events import EventLog
 from .origins import OriginPolicy
 from .overrides import Overrides
 from .ratelimits import RateLimits
@@ -43,9 +44,11 @@ class Services:
     drafts: Drafts
     overrides: Overrides
     audit: AuditLog
+    events: EventLog
 
     @classmethod
-    def build(cls, settings: ServerSettings, engine: Engine, db: AsyncEngine, *, rate_limit_storage: str) -> Services:
+    def build(cls, settings: ServerSettings, engine: Engine, db: AsyncEngine, events: EventLog, *,
+              rate_limit_storage: str) -> Services:
         tokens = TokenService(settings.require_secret(), issuer=settings.issuer,
                               candidate_ttl_s=settings.candidate_token_ttl_s, access_ttl_s=settings.access_token_ttl_s)
         api_keys = ApiKeys(db)
@@ -62,4 +65,5 @@ class Services:
             rate_limits=RateLimits(settings, rate_limit_storage), tenants=tenants, api_keys=api_keys,
             accounts=accounts, records=records, origins=OriginPolicy(records, tenants, own_origin=settings.origin),
             clock=Clock(db), consents=Consents(db), drafts=Drafts(db), overrides=Overrides(db), audit=AuditLog(db),
+            events=events,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import aclosing
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +20,10 @@ import anyio
 from anyio.abc import TaskGroup
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from interview_engine import InterviewEngineError
-
 from .auth.principals import ApiKeyPrincipal, CandidatePrincipal, Principal
 from .clock import utcnow
 from .errors import ApiError
+from .events import Event, InvalidEventId, SubscriberLagged
 from .security import INTERVIEW_PATH
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ class _EventStream:
             include_recruiter_only=not isinstance(principal, CandidatePrincipal))
         await self._send({"type": "ready"})
         outcome: list[BaseException] = []
-        async with aclosing(events), anyio.create_task_group() as tasks:
+        async with _closing(events), anyio.create_task_group() as tasks:
             for part in (self._pump(events), self._listen(), self._heartbeat()):
                 tasks.start_soon(_first_ending, part, tasks, outcome)
         if outcome:
@@ -152,16 +151,11 @@ class _EventStream:
         if isinstance(principal, CandidatePrincipal):
             if principal.interview_id != self.interview_id:
                 raise CloseSocket(CLOSE_NOT_FOUND, "no such interview")
-        elif self.principal is None:
-            try:
-                await services.engine.resume(self.interview_id, tenant=principal.tenant_id)
-            except InterviewEngineError:
-                raise CloseSocket(CLOSE_NOT_FOUND, "no such interview") from None
+        elif self.principal is None and await services.records.get(self.interview_id, principal.tenant_id) is None:
+            raise CloseSocket(CLOSE_NOT_FOUND, "no such interview")
         self.credential, self.principal = credential, principal
 
-    async def _pump(self, events: AsyncIterator[Any]) -> None:
-        from .events import SubscriberLagged
-
+    async def _pump(self, events: AsyncIterator[Event]) -> None:
         last_id = None
         try:
             async for event in events:
@@ -169,6 +163,8 @@ class _EventStream:
                 await self._send({"type": "event", "event": event.model_dump(mode="json", exclude={"tenant_id"})})
         except SubscriberLagged:
             raise CloseSocket(CLOSE_LAGGED, f"too far behind; reconnect with after={last_id}") from None
+        except InvalidEventId:
+            raise CloseSocket(CLOSE_BAD_MESSAGE, "after is not an event id of this stream") from None
 
     async def _listen(self) -> None:
         while True:
@@ -231,3 +227,14 @@ async def _first_ending(part: Awaitable[None], tasks: TaskGroup, outcome: list[B
         outcome.append(exc)
     finally:
         tasks.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def _closing(events: AsyncIterator[Event]) -> AsyncIterator[None]:
+    """Release the subscription promptly when the socket ends (the iterator is an async generator)."""
+    try:
+        yield
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
