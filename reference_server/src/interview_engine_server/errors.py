@@ -15,6 +15,7 @@ from interview_engine import (
     InterviewEngineError,
     InterviewNotFound,
     InvalidAnswer,
+    InvalidQuery,
     InvalidSpec,
     ProviderError,
     ReportNotReady,
@@ -166,6 +167,8 @@ def from_sdk(exc: InterviewEngineError) -> ApiError:
         return Invalid(str(exc), code="invalid_answer")
     if isinstance(exc, InvalidSpec):
         return Invalid(str(exc), code="invalid_spec")
+    if isinstance(exc, InvalidQuery):
+        return Invalid(str(exc), code="invalid_query")
     if isinstance(exc, ProviderError):
         return Unavailable("a model provider failed; try again later", code="provider_unavailable")
     return ApiError("the request cannot be processed", code="rejected")
