@@ -7,7 +7,8 @@ their own interviews, so they do not depend on each other's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class Server:
     services: Services
     tenants: dict[str, TenantCredentials]
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+    _invited: set[tuple[str, str]] = field(default_factory=set)
     spec: dict[str, Any] = field(default_factory=lambda: dict(SPEC))
 
     @staticmethod
@@ -64,11 +66,14 @@ class Server:
     def key(self, tenant: str = "acme") -> dict[str, str]:
         return self.bearer(self.tenants[tenant].api_key)
 
-    def admin(self, tenant: str = "acme") -> dict[str, str]:
-        """Headers of a signed-in admin of ``tenant`` (one login per module)."""
-        if (tenant, "admin") not in self._tokens:
+    def admin(self, tenant: str = "acme", *, fresh: bool = False) -> dict[str, str]:
+        """Headers of a signed-in admin of ``tenant`` (one session per module unless ``fresh``)."""
+        if fresh or (tenant, "admin") not in self._tokens:
             creds = self.tenants[tenant]
-            self._tokens[(tenant, "admin")] = self.login(tenant, creds.admin_email, creds.admin_password)
+            token = self.login(tenant, creds.admin_email, creds.admin_password)
+            if fresh:
+                return self.bearer(token)
+            self._tokens[(tenant, "admin")] = token
         return self.bearer(self._tokens[(tenant, "admin")])
 
     def login(self, tenant: str, email: str, password: str) -> str:
@@ -77,17 +82,23 @@ class Server:
         token: str = response.json()["access_token"]
         return token
 
-    def person(self, role: str, tenant: str = "acme") -> dict[str, str]:
-        """Headers of a signed-in person with ``role`` (invited by the admin; one per role and module)."""
-        if (tenant, role) not in self._tokens:
-            email = f"{role}@{tenant}.example"
+    def person(self, role: str, tenant: str = "acme", *, fresh: bool = False) -> dict[str, str]:
+        """Headers of a signed-in person with ``role`` (invited by the admin once per module; one session
+        per module unless ``fresh``)."""
+        if role == "admin":
+            return self.admin(tenant, fresh=fresh)
+        email, password = f"{role}@{tenant}.example", f"{role}-password-long-enough"
+        if (tenant, role) not in self._invited:
             invite = self.client.post("/v1/accounts/invites", json={"email": email, "role": role},
                                       headers=self.admin(tenant))
             assert invite.status_code == 201, invite.text
-            password = f"{role}-password-long-enough"
             accepted = self.client.post("/v1/accounts/accept-invite", json={
                 "invite": invite.json()["invite"], "name": role.title(), "password": password})
             assert accepted.status_code == 201, accepted.text
+            self._invited.add((tenant, role))
+        if fresh:
+            return self.bearer(self.login(tenant, email, password))
+        if (tenant, role) not in self._tokens:
             self._tokens[(tenant, role)] = self.login(tenant, email, password)
         return self.bearer(self._tokens[(tenant, role)])
 
@@ -108,11 +119,11 @@ class Server:
         return headers
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    database = tmp_path_factory.mktemp("server") / "server.db"
+@contextmanager
+def running_server(database: Path, **settings: Any) -> Iterator[Server]:
+    """An app on ``database`` with instant fake providers and the tenants acme and globex."""
     engine = Engine(engine_settings(database), question_source=FakeQuestionSource(), evaluator=FakeEvaluator())
-    app = create_app(server_settings(), engine=engine)
+    app = create_app(server_settings(**settings), engine=engine)
     with TestClient(app) as client:
         services: Services = app.state.services
         running = Server(client, services, {})
@@ -120,3 +131,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             running.tenants[tenant] = running.call(create_tenant, services, tenant, name=tenant.title(),
                                                    admin_email=f"admin@{tenant}.example")
         yield running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("server") / "server.db") as running:
+        yield running
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Callable[..., AbstractContextManager[Server]]:
+    """Start another app with different server settings: ``with make_server(rate_limit_ip="5/minute")``."""
+    count = 0
+
+    def make(**settings: Any) -> AbstractContextManager[Server]:
+        nonlocal count
+        count += 1
+        return running_server(tmp_path / f"server-{count}.db", **settings)
+
+    return make

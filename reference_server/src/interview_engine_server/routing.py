@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from interview_engine import InterviewEngineError
 
-from .auth.principals import Access, Principal
+from .auth.principals import Access, CandidatePrincipal, Principal
 from .errors import (
     ApiError,
     Invalid,
@@ -149,6 +149,8 @@ async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
             endpoint.access.check(principal)
             await services.rate_limits.hit_principal(principal)
         path = _path_values(endpoint, request)
+        if principal is not None:
+            await _check_owner(services, principal, path)
         query = _query(endpoint, request)
         body = await _body(endpoint, request)
         result = await endpoint.handler(Call(request, services, principal, path, query, body))
@@ -174,6 +176,17 @@ def _path_values(endpoint: Endpoint, request: Request) -> dict[str, str]:
             raise NotFound()
         values[name] = value
     return values
+
+
+async def _check_owner(services: Services, principal: Principal, path: dict[str, str]) -> None:
+    """An interview in the path must be the principal's: its tenant's, and for a candidate token the very
+    interview it was issued for. Anything else is reported as missing, before the body is even read."""
+    interview_id = path.get("interview_id")
+    if isinstance(principal, CandidatePrincipal):
+        if interview_id != principal.interview_id:
+            raise NotFound()
+    elif interview_id is not None and await services.records.tenant_of(interview_id) != principal.tenant_id:
+        raise NotFound()
 
 
 def _query(endpoint: Endpoint, request: Request) -> BaseModel:

@@ -185,6 +185,7 @@ async def delete_interview(call: Call[None, NoQuery]) -> None:
         if await services.records.get(interview_id, call.tenant_id) is None:
             raise
     await services.records.delete(interview_id, call.tenant_id)
+    await services.events.delete_interview(tenant_id=call.tenant_id, interview_id=interview_id)
     await audit(call, "interview.deleted", ("interview", interview_id))
 
 
