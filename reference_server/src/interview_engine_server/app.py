@@ -26,7 +26,7 @@ from .errors import error_response
 from .events import EventLog, make_broker
 from .openapi import openapi_document
 from .ratelimits import limits_storage_uri
-from .routing import starlette_route
+from .routing import starlette_routes
 from .security import BodyLimit, IpRateLimit, SecureHeaders, TenantCors
 from .services import Services
 from .settings import ServerSettings, load_server_settings
@@ -47,7 +47,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)
 
-    routes: list[BaseRoute] = [starlette_route(e) for e in ENDPOINTS]
+    routes: list[BaseRoute] = [*starlette_routes(ENDPOINTS)]
     routes += [Route("/v1/openapi.json", openapi, methods=["GET"]),
                WebSocketRoute("/v1/interviews/{interview_id}/events", interview_events)]
     if settings.docs:

@@ -27,6 +27,7 @@ from interview_engine import Engine, Settings
 from . import tables as t
 from .bootstrap import TenantCredentials, create_tenant
 from .db import open_database
+from .errors import Conflict
 from .events import EventLog, make_broker
 from .ratelimits import limits_storage_uri
 from .services import Services
@@ -96,12 +97,16 @@ def _create_tenant(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _first_start(server_settings: ServerSettings, settings: Settings) -> TenantCredentials | None:
-    """Create the demo tenant when the server has no tenant yet; None when it has one."""
+    """Create the demo tenant when the server has no tenant yet; None when it has one (or another server
+    process starting at the same time created it)."""
     async with _services(server_settings, settings) as services:
         async with services.db.connect() as conn:
             if (await conn.execute(sa.select(t.tenants.c.id).limit(1))).first() is not None:
                 return None
-        return await create_tenant(services, DEMO_TENANT, name="Demo", admin_email=DEMO_ADMIN)
+        try:
+            return await create_tenant(services, DEMO_TENANT, name="Demo", admin_email=DEMO_ADMIN)
+        except Conflict:
+            return None
 
 
 @asynccontextmanager

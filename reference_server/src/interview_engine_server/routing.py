@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -48,8 +49,18 @@ PATH_PARAMETERS: dict[str, tuple[str, str]] = {
     "account_id": (r"^[0-9a-f]{32}$", "A recruiter account id."),
     "endpoint_id": (r"^[A-Za-z0-9_-]{1,64}$", "A webhook endpoint id."),
 }
-"""Every path parameter and the pattern it must match; anything else is answered 404."""
+"""Every path parameter and the pattern it must match; a path with anything else matches no route (404),
+so ``/v1/accounts/invites`` can never be read as an account id."""
 _PATH_PATTERNS = {name: re.compile(pattern) for name, (pattern, _) in PATH_PARAMETERS.items()}
+
+
+class _PatternConvertor(StringConvertor):
+    def __init__(self, pattern: str) -> None:
+        self.regex = pattern.removeprefix("^").removesuffix("$")  # type: ignore[misc]
+
+
+for _name, (_pattern, _) in PATH_PARAMETERS.items():
+    register_url_convertor(_name, _PatternConvertor(_pattern))
 
 
 class NoQuery(BaseModel):
@@ -130,12 +141,21 @@ class Endpoint:
         return sorted(statuses)
 
 
-def starlette_route(endpoint: Endpoint) -> Route:
-    async def app(request: Request) -> Response:
-        return await run_endpoint(endpoint, request)
+def starlette_routes(endpoints: tuple[Endpoint, ...]) -> list[Route]:
+    """One Starlette route per path, dispatching on the method (so a 405 lists every allowed method)."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for endpoint in endpoints:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
+    return [_route(path, methods) for path, methods in by_path.items()]
 
-    app.__name__ = endpoint.operation_id
-    return Route(endpoint.path, app, methods=[endpoint.method], name=endpoint.operation_id)
+
+def _route(path: str, methods: dict[str, Endpoint]) -> Route:
+    async def app(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await run_endpoint(methods[method], request)
+
+    typed_path = re.sub(r"{(\w+)}", lambda m: f"{{{m[1]}:{m[1]}}}", path)  # {interview_id:interview_id}
+    return Route(typed_path, app, methods=list(methods), name=path)
 
 
 async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
@@ -204,7 +224,7 @@ async def _body(endpoint: Endpoint, request: Request) -> BaseModel | None:
         raise UnsupportedMediaType("send the body as application/json")
     raw = await request.body()
     try:
-        return endpoint.body.model_validate_json(raw)
+        return endpoint.body.model_validate_json(raw, strict=True)  # JSON types as documented: no 0 for false
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise InvalidJson("the body is not valid JSON") from None

@@ -95,9 +95,10 @@ async def update_account(call: Call[AccountPatch, NoQuery]) -> Account:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/v1/auth/login", login, "Sign in", TAG, PUBLIC, body=LoginRequest, response=SessionTokens),
+    Endpoint("POST", "/v1/auth/login", login, "Sign in", TAG, PUBLIC, body=LoginRequest, response=SessionTokens,
+             errors=(401,)),
     Endpoint("POST", "/v1/auth/refresh", refresh_session, "Refresh a session", TAG, PUBLIC, body=RefreshRequest,
-             response=SessionTokens),
+             response=SessionTokens, errors=(401,)),
     Endpoint("POST", "/v1/auth/logout", logout, "Sign out", TAG, Access(roles=ALL_ROLES), status=204),
     Endpoint("GET", "/v1/auth/me", me, "The signed-in account", TAG, Access(roles=ALL_ROLES), response=Me),
     Endpoint("POST", "/v1/accounts/accept-invite", accept_invite, "Accept an invitation", TAG, PUBLIC,

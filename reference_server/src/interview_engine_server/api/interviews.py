@@ -13,7 +13,7 @@ from interview_engine import InterviewNotFound, InterviewSpec, ReportNotReady, S
 from ..auth.principals import ALL_ROLES, STAFF, Access
 from ..consents import Consent
 from ..errors import Conflict
-from ..fields import SafeText
+from ..fields import QueryDateTime, SafeText
 from ..records import InterviewRecord
 from ..routing import Call, Endpoint, NoQuery
 from .common import (
@@ -70,8 +70,8 @@ class InterviewListQuery(BaseModel):
 
     role: Annotated[str, Field(max_length=200)] | None = None
     state: InterviewStateName | None = None
-    created_after: datetime | None = Field(None, description="Inclusive; ISO 8601 with a time zone.")
-    created_before: datetime | None = Field(None, description="Exclusive; ISO 8601 with a time zone.")
+    created_after: QueryDateTime | None = Field(None, description="Inclusive; ISO 8601 with a time zone.")
+    created_before: QueryDateTime | None = Field(None, description="Exclusive; ISO 8601 with a time zone.")
     min_score: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
     max_score: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50

@@ -1,0 +1,111 @@
+"""Running the server as a real process, for tests and benchmarks: ``interview-engine serve`` on a free
+port of 127.0.0.1 with the given environment, waited for, and stopped (SIGTERM, then SIGKILL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from .bootstrap import TenantCredentials
+from .cli import CREDENTIALS_FILE
+
+FAST_TEST_ENVIRONMENT = {
+    "INTERVIEW_ENGINE_PLUGINS": "",
+    "INTERVIEW_ENGINE_PLUGIN_MODULES": "interview_engine.testing.plugin",
+    "INTERVIEW_ENGINE_QUESTION_SOURCE": "fake",
+    "INTERVIEW_ENGINE_EVALUATOR": "fake",
+    "INTERVIEW_ENGINE_SERVER_PASSWORD_HASH_MEMORY_KIB": "8",
+    "INTERVIEW_ENGINE_SERVER_PASSWORD_HASH_TIME_COST": "1",
+    "INTERVIEW_ENGINE_SERVER_PASSWORD_HASH_PARALLELISM": "1",
+    "INTERVIEW_ENGINE_SERVER_RATE_LIMIT_IP": "1000000/minute",
+    "INTERVIEW_ENGINE_SERVER_RATE_LIMIT_API_KEY": "1000000/minute",
+    "INTERVIEW_ENGINE_SERVER_RATE_LIMIT_CANDIDATE": "1000000/minute",
+    "INTERVIEW_ENGINE_SERVER_RATE_LIMIT_RECRUITER": "1000000/minute",
+    "INTERVIEW_ENGINE_SERVER_RATE_LIMIT_LOGIN": "1000000/minute",
+}
+"""Instant fake providers (``interview_engine.testing.plugin``), cheap password hashing and no limits a
+test or a load generator would reach: for tests and benchmarks only."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """``interview-engine serve`` in a child process. Use as a context manager."""
+
+    workdir: Path
+    environment: dict[str, str]
+    port: int = field(default_factory=free_port)
+    startup_timeout_s: float = 60.0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"server-{self.port}.log"
+
+    def start(self) -> Self:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "INTERVIEW_ENGINE_SERVER_DATA_DIR": str(self.workdir / "data"), **self.environment}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "interview_engine", "serve", "--port", str(self.port)],
+            cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not self._healthy():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the server did not start; its log:\n{self.log_path.read_text()[-4000:]}")
+            time.sleep(0.1)
+        return self
+
+    def credentials(self) -> TenantCredentials:
+        """The demo tenant's credentials from the first start (in this process's data directory)."""
+        fields = {}
+        for line in (self.workdir / "data" / CREDENTIALS_FILE).read_text().splitlines():
+            key, _, value = line.strip().partition(":")
+            fields[key.strip()] = value.strip()
+        return TenantCredentials(fields["tenant"], fields["admin e-mail"], fields["admin password"],
+                                 fields["API key"])
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/v1/health", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
