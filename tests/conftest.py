@@ -15,6 +15,16 @@ import pytest
 
 POSTGRES_ADMIN_URL = os.environ.get("INTERVIEW_ENGINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("INTERVIEW_ENGINE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REDIS_DATABASES = 16
+
+
+def redis_url_for_worker(url: str = REDIS_URL) -> str:
+    """The test Redis URL with a database of its own for each pytest-xdist worker (gw0 keeps the
+    configured one, gw1 the one below it, …), so parallel workers never flush each other's data."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    base, _, db = url.rpartition("/")
+    return f"{base}/{(int(db or 0) - index) % REDIS_DATABASES}"
 REQUIRE_SERVICES = os.environ.get("INTERVIEW_ENGINE_REQUIRE_SERVICES") == "1"
 
 
@@ -55,14 +65,15 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """The test Redis database, flushed before and after the test."""
+    """The test Redis database (one per xdist worker), flushed before and after the test."""
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    url = redis_url_for_worker()
+    client = redis.Redis.from_url(url)
     try:
         client.flushdb()
     except redis.exceptions.ConnectionError as exc:
-        service_missing("Redis at " + REDIS_URL, exc)
-    yield REDIS_URL
+        service_missing("Redis at " + url, exc)
+    yield url
     client.flushdb()
     client.close()

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
+from datetime import datetime
 from typing import Any, Self
 
 import anyio
 import pluggy
 
 from .errors import ConfigurationError
+from .identifiers import check_interview_id, check_tenant
 from .jobs.base import EVALUATE_ANSWER, Jobs
 from .jobs.inprocess import InProcessJobs
-from .models import InterviewSpec
+from .listing import build_query
+from .models import InterviewPage, InterviewSpec, InterviewState
 from .plugins import ProviderRegistry, plugin_manager_for
 from .providers import FAMILIES, EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
 from .session import Session, SessionContext, evaluate_answer, finalize, parse_spec
@@ -173,15 +176,55 @@ class Engine:
     # sessions
 
     async def start(self, spec: InterviewSpec | dict[str, Any], *, tenant: str | None = None) -> Session:
-        """Plan and store a new interview; the returned session's current question is the first one."""
-        return await Session.start(self.context, parse_spec(spec), tenant=tenant or self.settings.tenant)
+        """Plan and store a new interview; the returned session's current question is the first one.
+        ``tenant=None`` means ``settings.tenant``; a malformed tenant is InvalidTenant."""
+        return await Session.start(self.context, parse_spec(spec), tenant=self._tenant(tenant))
 
-    async def resume(self, interview_id: str) -> Session:
-        """Load an interview from the store, e.g. after a restart. Raises InterviewNotFound."""
-        session = await Session.load(self.context, interview_id)
+    async def resume(self, interview_id: str, *, tenant: str | None = None) -> Session:
+        """Load the tenant's interview from the store, e.g. after a restart or in another process.
+
+        Raises InterviewNotFound for a missing id, a malformed one and another tenant's interview alike.
+        """
+        tenant = self._tenant(tenant)
+        session = await Session.load(self.context, check_interview_id(interview_id), tenant=tenant)
         if session.finished:
             await finalize(self.context, interview_id)
         return session
+
+    async def list_interviews(
+        self,
+        *,
+        tenant: str | None = None,
+        role: str | None = None,
+        state: InterviewState | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        min_score: float | None = None,
+        max_score: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> InterviewPage:
+        """The tenant's interviews, newest first, ``limit`` (at most 200) per page; pass the page's
+        ``next_cursor`` back as ``cursor`` for the next. ``created_after`` is inclusive, ``created_before``
+        exclusive (aware datetimes); the score filters match the report's overall score, so they leave
+        out interviews without one. A bad filter or cursor is InvalidQuery."""
+        query = build_query(
+            self._tenant(tenant), cursor, role=role, state=state, created_after=created_after,
+            created_before=created_before, min_score=min_score, max_score=max_score, limit=limit,
+        )
+        return await self.store.list_interviews(query)
+
+    async def delete_interview(self, interview_id: str, *, tenant: str | None = None) -> None:
+        """Delete the tenant's interview with everything stored about it, in one transaction.
+
+        Raises InterviewNotFound for a missing id, a malformed one and another tenant's interview alike.
+        A running evaluation of the interview ends without storing anything.
+        """
+        tenant = self._tenant(tenant)
+        await self.store.delete_interview(check_interview_id(interview_id), tenant=tenant)
+
+    def _tenant(self, tenant: object) -> str:
+        return check_tenant(self.settings.tenant if tenant is None else tenant)
 
     # jobs
 

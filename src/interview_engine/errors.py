@@ -13,6 +13,12 @@ class ConfigurationError(InterviewEngineError):
     """Settings are invalid or name something that does not exist."""
 
 
+class InvalidTenant(ConfigurationError):
+    """A tenant id is not a non-empty string of at most 64 printable characters without surrounding spaces.
+
+    Tenants come from the host's own records (an API key's tenant), so a bad one is a host error."""
+
+
 class UnknownPlugin(ConfigurationError):
     """`INTERVIEW_ENGINE_PLUGINS` names a plugin that is not installed."""
 
@@ -38,6 +44,10 @@ class InvalidSpec(InterviewEngineError):
     """An interview spec failed validation."""
 
 
+class InvalidQuery(InterviewEngineError):
+    """A listing's filters or page cursor are invalid."""
+
+
 class InvalidAnswer(InterviewEngineError):
     """An answer was rejected before anything was stored (empty, too long, not valid text)."""
 
@@ -59,7 +69,8 @@ class AnswerAlreadyRecorded(SessionError):
 
 
 class InterviewNotFound(SessionError):
-    """No interview with that id exists in the store."""
+    """No interview with that id exists for the tenant. Another tenant's interview and a malformed id get
+    this error too, with the same message as a missing one."""
 
 
 class ReportNotReady(SessionError):

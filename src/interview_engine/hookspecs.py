@@ -89,6 +89,18 @@ def on_session_finished(interview: Interview, report: Report) -> Any:
     settles). Deliver webhooks here."""
 
 
+@hookspec
+def on_session_paused(interview: Interview) -> Any:
+    """Called when an interview moves from in progress to paused (``Session.pause``); not when it was
+    already paused. No answer is accepted until it is unpaused."""
+
+
+@hookspec
+def on_session_unpaused(interview: Interview) -> Any:
+    """Called when a paused interview moves back to in progress (``Session.unpause``); not when it was
+    not paused."""
+
+
 PROVIDER_HOOKS: dict[str, str] = {
     "question_source": "register_question_sources",
     "evaluator": "register_evaluators",
@@ -104,4 +116,6 @@ LIFECYCLE_HOOKS: tuple[str, ...] = (
     "after_answer_recorded",
     "after_answer_evaluated",
     "on_session_finished",
+    "on_session_paused",
+    "on_session_unpaused",
 )

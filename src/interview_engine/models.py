@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from .identifiers import TenantId
+
 Language = Literal["ko", "en"]
 Level = Literal["junior", "mid", "senior"]
 QuestionKind = Literal["generated", "custom", "follow_up"]
@@ -19,7 +21,8 @@ AnswerSource = Literal["typed", "speech"]
 EvaluationStatus = Literal["pending", "done", "failed"]
 EvaluationFlag = Literal["addressed_evaluator"]
 """``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection)."""
-InterviewState = Literal["in_progress", "finished"]
+InterviewState = Literal["in_progress", "paused", "finished"]
+"""``paused``: held by the host (``Session.pause``); no answer is accepted until it is unpaused."""
 Emotion = Literal["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 EMOTIONS: tuple[Emotion, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -315,11 +318,35 @@ class Interview(Model):
     """An interview as stored: its spec, tenant and lifecycle state."""
 
     id: str = Field(default_factory=new_id)
-    tenant_id: str = "default"
+    tenant_id: TenantId = "default"
     spec: InterviewSpec
     state: InterviewState = "in_progress"
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class InterviewSummary(Model):
+    """One interview in a listing: what a dashboard's table shows, without the spec or the answers."""
+
+    id: str
+    tenant_id: str
+    role: str
+    level: Level
+    language: Language
+    state: InterviewState
+    created_at: datetime
+    finished_at: datetime | None = None
+    overall_score: float | None = None
+    """The report's overall score; None until the report exists or when nothing was scored."""
+    question_count: int
+    answered_count: int
+
+
+class InterviewPage(Model):
+    """A page of ``Engine.list_interviews``, newest first; pass ``next_cursor`` back for the next page."""
+
+    items: list[InterviewSummary]
+    next_cursor: str | None = None
 
 
 class Turn(Model):

@@ -32,6 +32,7 @@ from .errors import (
     InvalidSpec,
     ProviderError,
     ReportNotReady,
+    SessionError,
     WrongQuestion,
     validation_message,
 )
@@ -47,6 +48,7 @@ from .models import (
     FollowUpRequest,
     Interview,
     InterviewSpec,
+    InterviewState,
     Question,
     QuestionDraft,
     QuestionPlanRequest,
@@ -138,6 +140,15 @@ class Session:
         return self._interview.spec
 
     @property
+    def tenant(self) -> str:
+        return self._interview.tenant_id
+
+    @property
+    def state(self) -> InterviewState:
+        """``in_progress``, ``paused`` or ``finished``, as this session last saw it in the store."""
+        return self._interview.state
+
+    @property
     def finished(self) -> bool:
         return self._interview.state == "finished"
 
@@ -174,11 +185,20 @@ class Session:
         return session
 
     @classmethod
-    async def load(cls, ctx: SessionContext, interview_id: str) -> Session:
-        interview = await ctx.store.get_interview(interview_id)
-        questions = await ctx.store.list_questions(interview_id)
-        answers = await ctx.store.list_answers(interview_id)
-        return cls(ctx, interview, questions, answers)
+    async def load(cls, ctx: SessionContext, interview_id: str, *, tenant: str) -> Session:
+        """The tenant's interview from the store; InterviewNotFound for a missing or foreign one."""
+        return cls(ctx, *await _read(ctx.store, interview_id, tenant))
+
+    async def refresh(self) -> None:
+        """Reload state, questions and answers from the store: another session or process may have moved
+        the interview on. A refused answer or pause refreshes the session by itself."""
+        async with self._lock:
+            await self._reload()
+
+    async def _reload(self) -> None:
+        self._interview, questions, answers = await _read(self._ctx.store, self.id, self.tenant)
+        self._questions = sorted(questions, key=lambda q: q.sort_key)
+        self._answers = {a.question_id: a for a in answers}
 
     # answering
 
@@ -192,10 +212,17 @@ class Session:
         segments: Sequence[TranscriptSegment] = (),
     ) -> Question | None:
         """Record the answer to the current question; returns the next question, or None when there is
-        none left (then call ``finish``). Nothing is stored if the answer is rejected."""
+        none left (then call ``finish``). Nothing is stored if the answer is rejected.
+
+        The store decides: when another session or process moved the interview on (answered, paused,
+        finished), the answer is refused with a typed error and this session reloads its view first."""
         clean = check_answer_text(text)
         async with self._lock:
-            question = self._check_answerable(question_id)
+            try:
+                question = self._check_answerable(question_id)
+            except SessionError:  # this session's view may be stale: check again against the store
+                await self._reload()
+                question = self._check_answerable(question_id)
             try:
                 answer = Answer(
                     interview_id=self.id, question_id=question.id, text=clean, source=source,
@@ -204,7 +231,11 @@ class Session:
             except ValidationError as exc:
                 raise InvalidAnswer(f"invalid answer: {validation_message(exc)}") from exc
             job = evaluation_job(answer.id) if self._ctx.evaluator is not None else None
-            await self._ctx.store.record_answer(answer, job)
+            try:
+                await self._ctx.store.record_answer(answer, job, tenant=self.tenant)
+            except SessionError:
+                await self._reload()
+                raise
             self._answers[question.id] = answer
             if job is not None:
                 await self._ctx.jobs.enqueue(job)
@@ -218,6 +249,8 @@ class Session:
     def _check_answerable(self, question_id: str) -> Question:
         if self.finished:
             raise IllegalTransition("the interview is finished; no more answers are accepted")
+        if self.state == "paused":
+            raise IllegalTransition("the interview is paused; unpause it to answer")
         current = self.current_question
         if question_id in self._answers:
             raise AnswerAlreadyRecorded(f"question {question_id} already has an answer")
@@ -249,7 +282,7 @@ class Session:
             interview_id=self.id, ordinal=question.ordinal, depth=depth, kind="follow_up",
             text=draft.text.strip(), competency=draft.competency or question.competency, parent_id=question.id,
         )
-        await self._ctx.store.add_question(follow_up)
+        await self._ctx.store.add_question(follow_up, tenant=self.tenant)
         self._questions.append(follow_up)
         self._questions.sort(key=lambda q: q.sort_key)
 
@@ -271,7 +304,29 @@ class Session:
             raise IllegalTransition("emotion analysis is not enabled for this interview")
         if any(s.interview_id != self.id for s in samples):
             raise ValueError("emotion samples belong to another interview")
-        await self._ctx.store.add_emotion_samples(list(samples))
+        await self._ctx.store.add_emotion_samples(list(samples), tenant=self.tenant)
+
+    # pausing
+
+    async def pause(self) -> None:
+        """Hold the interview: no answer is accepted, from any session, until ``unpause``. Idempotent;
+        IllegalTransition once the interview is finished. ``finish`` still works while paused."""
+        await self._set_paused(True)
+
+    async def unpause(self) -> None:
+        """Accept answers again after ``pause``. Idempotent; IllegalTransition once finished."""
+        await self._set_paused(False)
+
+    async def _set_paused(self, paused: bool) -> None:
+        async with self._lock:
+            try:
+                self._interview, changed = await self._ctx.store.set_paused(self.id, paused, tenant=self.tenant)
+            except SessionError:
+                await self._reload()
+                raise
+        if changed:
+            hook = "on_session_paused" if paused else "on_session_unpaused"
+            await call_lifecycle(self._ctx.plugins, hook, interview=self._interview)
 
     # finishing
 
@@ -279,23 +334,32 @@ class Session:
         """End the interview (unanswered questions stay unanswered). Idempotent. The report follows
         once pending evaluations settle; await it with ``report()``."""
         async with self._lock:
-            self._interview = await self._ctx.store.finish_interview(self.id, utcnow())
+            self._interview = await self._ctx.store.finish_interview(self.id, utcnow(), tenant=self.tenant)
         await finalize(self._ctx, self.id)
 
     async def report(self, *, wait: bool = True, timeout: float = 600.0) -> Report:
         """The stored report. With ``wait``, poll until it exists (evaluations may still be running)."""
         if not self.finished:
+            await self.refresh()  # another session may have finished it
+        if not self.finished:
             raise ReportNotReady("the interview is not finished; call finish() first")
         delay, max_delay = REPORT_POLL_S
         with anyio.fail_after(timeout if wait else None):
             while True:
-                report = await self._ctx.store.get_report(self.id)
+                report = await self._ctx.store.get_report(self.id, tenant=self.tenant)
                 if report is not None:
                     return report
                 if not wait:
                     raise ReportNotReady("evaluations are still pending")
                 await anyio.sleep(delay)
                 delay = min(delay * 2, max_delay)
+
+
+async def _read(store: Store, interview_id: str, tenant: str) -> tuple[Interview, list[Question], list[Answer]]:
+    """An interview with its questions and answers, as the tenant sees it."""
+    interview = await store.get_interview(interview_id, tenant=tenant)
+    return interview, await store.list_questions(interview_id, tenant=tenant), await store.list_answers(
+        interview_id, tenant=tenant)
 
 
 async def _plan_questions(ctx: SessionContext, interview: Interview) -> list[Question]:
@@ -334,21 +398,28 @@ async def _plan_questions(ctx: SessionContext, interview: Interview) -> list[Que
 async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evaluator, evaluator_name: str) -> None:
     """The evaluation job: score one answer unless already settled, record the result, finalize.
 
-    Idempotent: a second run finds the evaluation settled and only re-checks the report.
+    Idempotent: a second run finds the evaluation settled and only re-checks the report. When the
+    interview is deleted before or while the job runs, the job finds its evaluation gone and ends.
     """
     existing = await ctx.store.get_evaluation(answer_id)
     if existing is None:
-        log.warning("no evaluation row for answer %s; nothing to do", answer_id)
+        log.info("answer %s has no evaluation (its interview was deleted); nothing to do", answer_id)
         return
-    if existing.status == "pending":
-        answer = await ctx.store.get_answer(answer_id)
-        interview = await ctx.store.get_interview(answer.interview_id)
-        question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
-        evaluation = await _score(ctx, evaluator, evaluator_name, interview.spec, question, answer)
-        if await ctx.store.settle_evaluation(evaluation):
-            await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,
-                                 evaluation=evaluation)
-    await finalize(ctx, existing.interview_id)
+    try:
+        if existing.status == "pending":
+            answer = await ctx.store.get_answer(answer_id)
+            interview = await ctx.store.get_interview(answer.interview_id)
+            question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
+            evaluation = await _score(ctx, evaluator, evaluator_name, interview.spec, question, answer)
+            if await ctx.store.settle_evaluation(evaluation):
+                await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,
+                                     evaluation=evaluation)
+        await finalize(ctx, existing.interview_id)
+    except Exception:
+        if await ctx.store.get_evaluation(answer_id) is None:
+            log.info("the interview of answer %s was deleted during its evaluation; nothing to do", answer_id)
+            return
+        raise
 
 
 async def _score(

@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigurationError, validation_message
+from .identifiers import TenantId
 
 CONFIG_ENV = "INTERVIEW_ENGINE_CONFIG"
 AUTO = "auto"
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
     by the next start)."""
     evaluation_timeout_s: float = Field(default=600.0, gt=0)
     follow_up_timeout_s: float = Field(default=60.0, gt=0)
-    tenant: str = Field(default="default", min_length=1, max_length=64)
+    tenant: TenantId = "default"
+    """The tenant of ``Engine.start``/``resume``/``list_interviews``/``delete_interview`` calls given none."""
     plugins: str | None = None
     """Allow-list of entry-point plugins to load, comma-separated (INTERVIEW_ENGINE_PLUGINS)."""
     plugin_modules: str = ""

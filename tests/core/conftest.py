@@ -18,6 +18,15 @@ def settings(tmp_path: Path) -> Settings:
                     plugins="")  # built-ins only: installed plugins are tested on their own
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on SQLite and on the real Postgres: tests using it run on both."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
 def source() -> FakeQuestionSource:
     return FakeQuestionSource()
@@ -60,6 +69,14 @@ class HookRecorder:
     def on_session_finished(self, interview: Any, report: Any) -> None:
         self.calls.append(("on_session_finished", {"interview": interview, "report": report}))
 
+    @hookimpl
+    def on_session_paused(self, interview: Any) -> None:
+        self.calls.append(("on_session_paused", {"interview": interview}))
+
+    @hookimpl
+    def on_session_unpaused(self, interview: Any) -> None:
+        self.calls.append(("on_session_unpaused", {"interview": interview}))
+
 
 @pytest.fixture
 def hooks() -> HookRecorder:
@@ -72,4 +89,12 @@ async def engine(
 ) -> AsyncIterator[Engine]:
     async with Engine(settings, question_source=source, evaluator=evaluator) as engine:
         engine.plugins.register(hooks, name="recorder")
+        yield engine
+
+
+@pytest.fixture
+async def db_engine(database_url: str, source: FakeQuestionSource, evaluator: FakeEvaluator) -> AsyncIterator[Engine]:
+    """An engine with the fakes on SQLite and on Postgres (tests using it run on both); tenant "acme"."""
+    settings = Settings(database_url=database_url, plugins="", tenant="acme", follow_up_timeout_s=5)
+    async with Engine(settings, question_source=source, evaluator=evaluator) as engine:
         yield engine

@@ -71,6 +71,26 @@ async def test_hook_on_session_finished(engine: Engine, hooks) -> None:  # type:
 
 
 @pytest.mark.anyio
+async def test_hook_on_session_paused(engine: Engine, hooks) -> None:  # type: ignore[no-untyped-def]
+    session = await engine.start({"role": "backend", "question_count": 2})
+    await session.pause()
+    await session.pause()  # already paused: no second call
+    [call] = hooks.named("on_session_paused")
+    assert call["interview"].id == session.id and call["interview"].state == "paused"
+
+
+@pytest.mark.anyio
+async def test_hook_on_session_unpaused(engine: Engine, hooks) -> None:  # type: ignore[no-untyped-def]
+    session = await engine.start({"role": "backend", "question_count": 2})
+    await session.unpause()  # not paused: no call
+    await session.pause()
+    await session.unpause()
+    await session.unpause()
+    [call] = hooks.named("on_session_unpaused")
+    assert call["interview"].id == session.id and call["interview"].state == "in_progress"
+
+
+@pytest.mark.anyio
 async def test_a_failing_hook_does_not_stop_the_interview(engine: Engine, hooks) -> None:  # type: ignore[no-untyped-def]
     class Broken:
         @hookimpl
@@ -85,7 +105,7 @@ async def test_a_failing_hook_does_not_stop_the_interview(engine: Engine, hooks)
 def test_every_hook_is_documented_and_tested() -> None:
     docs = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
     tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
-    assert len(ALL_HOOKS) == 10
+    assert len(ALL_HOOKS) == 12
     for name in ALL_HOOKS:
         assert (getattr(specs, name).__doc__ or "").strip(), f"hook {name} has no docstring"
         assert re.search(rf"^#+ `{name}", docs, re.M), f"hook {name} has no section in docs/plugins.md"

@@ -43,6 +43,7 @@ async def test_inprocess_jobs_resume_after_restart(settings: Settings, source: F
     async with Engine(settings, question_source=source, evaluator=fast) as engine:
         session = await engine.resume(interview_id)
         report = await session.report(timeout=10)
+        await engine.jobs.drain(10)  # the report is stored before its job is marked done
         assert await engine.store.pending_jobs() == []
     assert [r.evaluation.status for r in report.questions if r.evaluation] == ["done", "done"]
     assert len(fast.requests) == 2

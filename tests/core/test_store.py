@@ -4,7 +4,6 @@ particular to SQL (migrations, URLs)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,16 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from interview_engine.errors import ConfigurationError
+from interview_engine.listing import InterviewQuery
+from interview_engine.models import Interview, InterviewSpec
+from interview_engine.store import tables as t
 from interview_engine.store.sql import SQLStore
 from interview_engine.store.tables import metadata
 from interview_engine.testing.conformance import StoreConformance
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    return request.getfixturevalue("postgres_url")
 
 
 class TestSQLStore(StoreConformance):
@@ -41,7 +36,7 @@ class TestSQLStore(StoreConformance):
         await store.migrate()
         async with store.engine.connect() as conn:
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
-        assert version == "0002"
+        assert version == "0004"
 
 
 @pytest.mark.anyio
@@ -52,3 +47,25 @@ async def test_bad_urls_are_configuration_errors() -> None:
         await SQLStore("mysql+nosuchdriver://localhost/x").open()
     with pytest.raises(ConfigurationError, match="cannot connect"):
         await SQLStore("postgresql+asyncpg://postgres@127.0.0.1:1/none").open()
+
+
+@pytest.mark.anyio
+async def test_upgrading_keeps_the_scores_of_existing_reports(database_url: str) -> None:
+    """Migration 0004 copies each stored report's overall score to its interview, where listings filter."""
+    store = SQLStore(database_url, auto_migrate=False)
+    await store.open()
+    try:
+        await store.migrate("0002")
+        interview = Interview(spec=InterviewSpec(role="backend"), tenant_id="acme")
+        async with store.engine.begin() as conn:
+            await conn.execute(sa.insert(t.tenants).values(id="acme", name="acme", created_at=interview.created_at))
+            await conn.execute(sa.insert(t.interviews).values(
+                id=interview.id, tenant_id="acme", spec=interview.spec.model_dump(mode="json"), state="finished",
+                created_at=interview.created_at))
+            await conn.execute(sa.insert(t.reports).values(
+                interview_id=interview.id, body={"overall_score": 61.5}, created_at=interview.created_at))
+        await store.migrate()
+        page = await store.list_interviews(InterviewQuery(tenant="acme", min_score=60))
+        assert [(s.id, s.overall_score) for s in page.items] == [(interview.id, 61.5)]
+    finally:
+        await store.aclose()

@@ -1,4 +1,16 @@
-"""The Store protocol. Every method is atomic; a failed call leaves nothing half-written."""
+"""The Store protocol. Every method is atomic; a failed call leaves nothing half-written.
+
+Tenants: every method that takes an interview id also takes ``tenant``. When it is given, an interview of
+another tenant behaves exactly like a missing one (``InterviewNotFound``, an empty list or None, as the
+method documents for a missing interview). ``tenant=None`` is for the engine's own background work (the
+evaluation job, the report), which reaches interviews through its outbox, never through an id a caller
+supplied. An id that cannot be an interview id (``identifiers.is_interview_id``) is a missing interview,
+never a database error.
+
+Order: the store, not a Session in memory, decides whether an answer or a follow-up may be recorded; it
+checks and writes in one transaction that holds the interview's row (Postgres ``SELECT … FOR UPDATE``,
+SQLite's write lock), so concurrent sessions and processes see one order of events.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +19,18 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import Field
 
-from ..models import Answer, EmotionSample, Evaluation, Interview, Model, Question, Report, utcnow
+from ..listing import InterviewQuery
+from ..models import (
+    Answer,
+    EmotionSample,
+    Evaluation,
+    Interview,
+    InterviewPage,
+    Model,
+    Question,
+    Report,
+    utcnow,
+)
 
 JobStatus = Literal["queued", "done", "failed"]
 
@@ -38,48 +61,83 @@ class Store(Protocol):
         """Store a new interview with its planned questions in one transaction (creating its tenant)."""
         ...
 
-    async def get_interview(self, interview_id: str) -> Interview:
-        """Raise InterviewNotFound when absent."""
+    async def get_interview(self, interview_id: str, *, tenant: str | None = None) -> Interview:
+        """Raise InterviewNotFound when absent (or another tenant's)."""
         ...
 
-    async def add_question(self, question: Question) -> None: ...
-
-    async def list_questions(self, interview_id: str) -> list[Question]:
-        """In interview order: by (ordinal, depth)."""
+    async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
+        """The query's tenant's interviews matching its filters, filtered in the database (never by loading
+        reports), newest first by ``(created_at, id)``, strictly after ``query.after``; build the page
+        from up to ``query.limit + 1`` rows with ``listing.page_of``. ``overall_score`` is the stored
+        report's, so it must be kept where the filter can use it when ``save_report`` runs."""
         ...
 
-    async def record_answer(self, answer: Answer, job: JobRecord | None) -> None:
+    async def delete_interview(self, interview_id: str, *, tenant: str) -> None:
+        """Remove the interview and every row that belongs to it (questions, answers, evaluations, their
+        jobs, emotion samples, report) in one transaction. InterviewNotFound when absent (or another
+        tenant's). A job of the deleted interview that runs later finds nothing and does nothing."""
+        ...
+
+    async def set_paused(self, interview_id: str, paused: bool, *, tenant: str | None = None) -> tuple[Interview, bool]:
+        """Move an interview between ``in_progress`` and ``paused``. Returns the interview and whether this
+        call changed its state (pausing a paused interview changes nothing). IllegalTransition when it is
+        finished; InterviewNotFound when absent."""
+        ...
+
+    async def add_question(self, question: Question, *, tenant: str | None = None) -> None:
+        """Store a follow-up question. InterviewNotFound when the interview is absent."""
+        ...
+
+    async def list_questions(self, interview_id: str, *, tenant: str | None = None) -> list[Question]:
+        """In interview order: by (ordinal, depth). Empty when the interview is absent."""
+        ...
+
+    async def record_answer(self, answer: Answer, job: JobRecord | None, *, tenant: str | None = None) -> None:
         """Store the answer and, when ``job`` is given, its pending evaluation and evaluation job, all in
-        one transaction. Raise AnswerAlreadyRecorded if the question already has an answer.
-        """
+        one transaction, after checking in that same transaction that the interview is in progress
+        (IllegalTransition when paused or finished, InterviewNotFound when absent). Raise
+        AnswerAlreadyRecorded if the question already has an answer."""
         ...
 
     async def get_answer(self, answer_id: str) -> Answer: ...
 
-    async def list_answers(self, interview_id: str) -> list[Answer]: ...
+    async def list_answers(self, interview_id: str, *, tenant: str | None = None) -> list[Answer]:
+        """Empty when the interview is absent."""
+        ...
 
     async def settle_evaluation(self, evaluation: Evaluation) -> bool:
         """Replace a pending evaluation with a done or failed one. Returns False (and changes
-        nothing) if it was already settled, which makes a re-run job harmless."""
+        nothing) if it was already settled or no longer exists, which makes a re-run job harmless."""
         ...
 
     async def get_evaluation(self, answer_id: str) -> Evaluation | None: ...
 
-    async def list_evaluations(self, interview_id: str) -> list[Evaluation]: ...
+    async def list_evaluations(self, interview_id: str, *, tenant: str | None = None) -> list[Evaluation]:
+        """Empty when the interview is absent."""
+        ...
 
-    async def finish_interview(self, interview_id: str, finished_at: datetime) -> Interview:
-        """Mark the interview finished (idempotent) and return it."""
+    async def finish_interview(
+        self, interview_id: str, finished_at: datetime, *, tenant: str | None = None
+    ) -> Interview:
+        """Mark the interview finished, from in progress or paused (idempotent), and return it."""
         ...
 
     async def save_report(self, report: Report) -> bool:
-        """Store the report unless one exists; True when this call stored it."""
+        """Store the report unless one exists (and keep its overall score where ``list_interviews`` filters
+        on it); True when this call stored it."""
         ...
 
-    async def get_report(self, interview_id: str) -> Report | None: ...
+    async def get_report(self, interview_id: str, *, tenant: str | None = None) -> Report | None:
+        """None when there is no report yet or the interview is absent."""
+        ...
 
-    async def add_emotion_samples(self, samples: list[EmotionSample]) -> None: ...
+    async def add_emotion_samples(self, samples: list[EmotionSample], *, tenant: str | None = None) -> None:
+        """InterviewNotFound when a sample's interview is absent."""
+        ...
 
-    async def list_emotion_samples(self, interview_id: str) -> list[EmotionSample]: ...
+    async def list_emotion_samples(self, interview_id: str, *, tenant: str | None = None) -> list[EmotionSample]:
+        """In time order; empty when the interview is absent."""
+        ...
 
     async def pending_jobs(self) -> list[JobRecord]:
         """Jobs still queued, oldest first: what a runner resumes after a restart."""

@@ -13,14 +13,29 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from ..errors import AnswerAlreadyRecorded, ConfigurationError, InterviewNotFound
-from ..models import Answer, EmotionSample, Evaluation, Interview, Question, Report, utcnow
+from ..errors import AnswerAlreadyRecorded, ConfigurationError, IllegalTransition
+from ..identifiers import interview_not_found, is_interview_id, tenant_problem
+from ..jobs.base import evaluation_job
+from ..listing import InterviewQuery, page_of
+from ..models import (
+    Answer,
+    EmotionSample,
+    Evaluation,
+    Interview,
+    InterviewPage,
+    InterviewState,
+    InterviewSummary,
+    Question,
+    Report,
+    utcnow,
+)
 from . import tables as t
 from .base import JobRecord
+from .sql_listing import listing_select
 
 log = logging.getLogger(__name__)
 
@@ -135,35 +150,64 @@ class SQLStore:
                 await conn.execute(t.questions.insert(), [_question_row(q) for q in questions])
 
     @shielded
-    async def get_interview(self, interview_id: str) -> Interview:
+    async def get_interview(self, interview_id: str, *, tenant: str | None = None) -> Interview:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(t.interviews).where(t.interviews.c.id == interview_id))).first()
-        if row is None:
-            raise InterviewNotFound(f"no interview with id {interview_id!r}")
-        return _interview(row._mapping)
+            return _interview(await _interview_row(conn, interview_id, tenant))
 
     @shielded
-    async def finish_interview(self, interview_id: str, finished_at: datetime) -> Interview:
+    async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(listing_select(query))).mappings().all()
+        return page_of([InterviewSummary.model_validate(dict(r)) for r in rows], query.limit)
+
+    @shielded
+    async def delete_interview(self, interview_id: str, *, tenant: str) -> None:
         async with self.engine.begin() as conn:
+            await _interview_row(conn, interview_id, tenant, lock=True)
+            answer_ids = (await conn.execute(
+                sa.select(t.answers.c.id).where(t.answers.c.interview_id == interview_id))).scalars().all()
+            keys = [evaluation_job(answer_id).key for answer_id in answer_ids]
+            if keys:
+                await conn.execute(t.jobs.delete().where(t.jobs.c.key.in_(keys)))
+            for table in (t.evaluations, t.answers, t.emotion_samples, t.reports, t.questions):
+                await conn.execute(table.delete().where(table.c.interview_id == interview_id))
+            await conn.execute(t.interviews.delete().where(t.interviews.c.id == interview_id))
+
+    @shielded
+    async def set_paused(self, interview_id: str, paused: bool, *, tenant: str | None = None) -> tuple[Interview, bool]:
+        async with self.engine.begin() as conn:
+            interview = _interview(await _interview_row(conn, interview_id, tenant, lock=True))
+            if interview.state == "finished":
+                raise IllegalTransition("the interview is finished; it cannot be paused or unpaused")
+            state: InterviewState = "paused" if paused else "in_progress"
+            if interview.state == state:
+                return interview, False
+            await conn.execute(t.interviews.update().where(t.interviews.c.id == interview_id).values(state=state))
+        return interview.model_copy(update={"state": state}), True
+
+    @shielded
+    async def finish_interview(
+        self, interview_id: str, finished_at: datetime, *, tenant: str | None = None
+    ) -> Interview:
+        async with self.engine.begin() as conn:
+            interview = _interview(await _interview_row(conn, interview_id, tenant, lock=True))
+            if interview.state == "finished":
+                return interview
             await conn.execute(
-                t.interviews.update()
-                .where(t.interviews.c.id == interview_id, t.interviews.c.state != "finished")
+                t.interviews.update().where(t.interviews.c.id == interview_id)
                 .values(state="finished", finished_at=finished_at)
             )
-        return await self.get_interview(interview_id)
+        return interview.model_copy(update={"state": "finished", "finished_at": finished_at})
 
     @shielded
-    async def add_question(self, question: Question) -> None:
+    async def add_question(self, question: Question, *, tenant: str | None = None) -> None:
         async with self.engine.begin() as conn:
+            await _interview_row(conn, question.interview_id, tenant, lock=True)
             await conn.execute(t.questions.insert(), _question_row(question))
 
     @shielded
-    async def list_questions(self, interview_id: str) -> list[Question]:
-        query = (
-            sa.select(t.questions)
-            .where(t.questions.c.interview_id == interview_id)
-            .order_by(t.questions.c.ordinal, t.questions.c.depth)
-        )
+    async def list_questions(self, interview_id: str, *, tenant: str | None = None) -> list[Question]:
+        query = _of_interview(t.questions, interview_id, tenant).order_by(t.questions.c.ordinal, t.questions.c.depth)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [Question.model_validate(dict(r)) for r in rows]
@@ -171,23 +215,18 @@ class SQLStore:
     # answers and evaluations
 
     @shielded
-    async def record_answer(self, answer: Answer, job: JobRecord | None) -> None:
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(t.answers.insert(), _answer_row(answer))
-                if job is None:
-                    return
+    async def record_answer(self, answer: Answer, job: JobRecord | None, *, tenant: str | None = None) -> None:
+        async with self.engine.begin() as conn:
+            interview = _interview(await _interview_row(conn, answer.interview_id, tenant, lock=True))
+            if interview.state != "in_progress":
+                raise IllegalTransition(f"the interview is {interview.state}; no answer is accepted")
+            answered = sa.select(t.answers.c.id).where(t.answers.c.question_id == answer.question_id)
+            if (await conn.execute(answered)).first() is not None:
+                raise AnswerAlreadyRecorded(f"question {answer.question_id} already has an answer")
+            await conn.execute(t.answers.insert(), _answer_row(answer))
+            if job is not None:
                 await conn.execute(t.evaluations.insert(), _pending_evaluation_row(answer))
                 await conn.execute(t.jobs.insert(), _job_row(job))  # keyed by a fresh answer id
-        except IntegrityError as exc:
-            if await self._question_answered(answer.question_id):
-                raise AnswerAlreadyRecorded(f"question {answer.question_id} already has an answer") from exc
-            raise
-
-    async def _question_answered(self, question_id: str) -> bool:
-        async with self.engine.connect() as conn:
-            query = sa.select(t.answers.c.id).where(t.answers.c.question_id == question_id)
-            return (await conn.execute(query)).first() is not None
 
     @shielded
     async def get_answer(self, answer_id: str) -> Answer:
@@ -198,8 +237,8 @@ class SQLStore:
         return Answer.model_validate(dict(row))
 
     @shielded
-    async def list_answers(self, interview_id: str) -> list[Answer]:
-        query = sa.select(t.answers).where(t.answers.c.interview_id == interview_id).order_by(t.answers.c.created_at)
+    async def list_answers(self, interview_id: str, *, tenant: str | None = None) -> list[Answer]:
+        query = _of_interview(t.answers, interview_id, tenant).order_by(t.answers.c.created_at)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [Answer.model_validate(dict(r)) for r in rows]
@@ -226,8 +265,8 @@ class SQLStore:
         return Evaluation.model_validate(dict(row)) if row else None
 
     @shielded
-    async def list_evaluations(self, interview_id: str) -> list[Evaluation]:
-        query = sa.select(t.evaluations).where(t.evaluations.c.interview_id == interview_id)
+    async def list_evaluations(self, interview_id: str, *, tenant: str | None = None) -> list[Evaluation]:
+        query = _of_interview(t.evaluations, interview_id, tenant)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [Evaluation.model_validate(dict(r)) for r in rows]
@@ -237,34 +276,37 @@ class SQLStore:
     @shielded
     async def save_report(self, report: Report) -> bool:
         async with self.engine.begin() as conn:
-            return await _insert_ignore(
+            stored = await _insert_ignore(
                 conn,
                 t.reports,
                 {"interview_id": report.interview_id, "body": report.model_dump(mode="json"),
                  "created_at": report.generated_at},
             )
+            if stored:
+                await conn.execute(t.interviews.update().where(t.interviews.c.id == report.interview_id)
+                                   .values(overall_score=report.overall_score))
+        return stored
 
     @shielded
-    async def get_report(self, interview_id: str) -> Report | None:
-        query = sa.select(t.reports.c.body).where(t.reports.c.interview_id == interview_id)
+    async def get_report(self, interview_id: str, *, tenant: str | None = None) -> Report | None:
+        query = _of_interview(t.reports, interview_id, tenant).with_only_columns(t.reports.c.body)
         async with self.engine.connect() as conn:
             body = (await conn.execute(query)).scalar()
         return Report.model_validate(body) if body is not None else None
 
     @shielded
-    async def add_emotion_samples(self, samples: list[EmotionSample]) -> None:
+    async def add_emotion_samples(self, samples: list[EmotionSample], *, tenant: str | None = None) -> None:
         if not samples:
             return
         async with self.engine.begin() as conn:
+            for interview_id in {s.interview_id for s in samples}:
+                await _interview_row(conn, interview_id, tenant)
             await conn.execute(t.emotion_samples.insert(), [s.model_dump(mode="json") for s in samples])
 
     @shielded
-    async def list_emotion_samples(self, interview_id: str) -> list[EmotionSample]:
-        query = (
-            sa.select(t.emotion_samples)
-            .where(t.emotion_samples.c.interview_id == interview_id)
-            .order_by(t.emotion_samples.c.t, t.emotion_samples.c.id)
-        )
+    async def list_emotion_samples(self, interview_id: str, *, tenant: str | None = None) -> list[EmotionSample]:
+        query = _of_interview(t.emotion_samples, interview_id, tenant).order_by(
+            t.emotion_samples.c.t, t.emotion_samples.c.id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [EmotionSample.model_validate({k: v for k, v in r.items() if k != "id"}) for r in rows]
@@ -306,8 +348,45 @@ async def _insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[st
     return bool(result.rowcount)
 
 
+async def _interview_row(
+    conn: AsyncConnection, interview_id: str, tenant: str | None, *, lock: bool = False
+) -> sa.RowMapping:
+    """The interview's row, or InterviewNotFound (also for another tenant's and for a malformed id).
+
+    With ``lock``, the row stays locked until the transaction ends, so the caller's checks and writes see
+    no concurrent change: Postgres locks the row; SQLite takes its database write lock now (a no-op
+    update as the transaction's first statement), which also makes the reads that follow current.
+    """
+    if not is_interview_id(interview_id) or (tenant is not None and tenant_problem(tenant)):
+        raise interview_not_found(interview_id)
+    where = [t.interviews.c.id == interview_id]
+    if tenant is not None:
+        where.append(t.interviews.c.tenant_id == tenant)
+    query = sa.select(t.interviews).where(*where)
+    if lock and conn.dialect.name == "sqlite":
+        await conn.execute(t.interviews.update().where(*where).values(state=t.interviews.c.state))
+    elif lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise interview_not_found(interview_id)
+    return row
+
+
+def _of_interview(table: sa.Table, interview_id: str, tenant: str | None) -> sa.Select[Any]:
+    """Rows of ``table`` that belong to the interview, as the tenant sees them (none for a malformed id)."""
+    if not is_interview_id(interview_id) or (tenant is not None and tenant_problem(tenant)):
+        return sa.select(table).where(sa.false())
+    query = sa.select(table).where(table.c.interview_id == interview_id)
+    if tenant is not None:
+        owned = sa.select(t.interviews.c.id).where(t.interviews.c.id == interview_id,
+                                                   t.interviews.c.tenant_id == tenant)
+        query = query.where(sa.exists(owned))
+    return query
+
+
 def _interview(row: Any) -> Interview:
-    return Interview.model_validate(dict(row))
+    return Interview.model_validate({k: v for k, v in row.items() if k != "overall_score"})
 
 
 def _question_row(q: Question) -> dict[str, Any]:

@@ -50,11 +50,13 @@ interviews = sa.Table(
     "interviews",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), nullable=False, index=True),
+    sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), nullable=False),
     sa.Column("spec", sa.JSON(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("overall_score", sa.Float(), nullable=True),  # the report's, for filtering listings
+    sa.Index("ix_interviews_tenant_listing", "tenant_id", "created_at", "id"),
 )
 
 questions = sa.Table(

@@ -32,12 +32,14 @@ import pytest
 from ..errors import (
     AnswerAlreadyRecorded,
     EvaluationFailed,
+    IllegalTransition,
     InterviewNotFound,
     InvalidAudio,
     InvalidFrame,
     ProviderError,
 )
 from ..jobs import evaluation_job
+from ..listing import InterviewCursor, InterviewQuery
 from ..models import (
     EMOTIONS,
     Answer,
@@ -364,7 +366,8 @@ class EmotionAnalyzerConformance(ProviderConformance):
 
 class StoreConformance:
     """Conformance for Store providers: atomic writes, first-wins settling, idempotent finish and report,
-    the job outbox. Override ``store`` with an opened store on an empty database (yield it, close after)."""
+    the job outbox, tenant isolation, listing, deletion and pausing. Override ``store`` with an opened
+    store on an empty database (yield it, close after)."""
 
     pytestmark = pytest.mark.anyio
 
@@ -373,8 +376,8 @@ class StoreConformance:
         raise NotImplementedError("override the `store` fixture")
 
     @staticmethod
-    def _interview() -> tuple[Interview, list[Question]]:
-        interview = Interview(spec=InterviewSpec(role="backend", question_count=2), tenant_id="acme")
+    def _interview(tenant: str = "acme", **fields: Any) -> tuple[Interview, list[Question]]:
+        interview = Interview(spec=InterviewSpec(role="backend", question_count=2), tenant_id=tenant, **fields)
         questions = [
             Question(interview_id=interview.id, ordinal=1, kind="generated", text="Second?"),
             Question(interview_id=interview.id, ordinal=0, kind="custom", text="First?"),
@@ -476,3 +479,133 @@ class StoreConformance:
         await store.finish_job(evaluation_job(a.id).key)
         await store.finish_job(evaluation_job(b.id).key, error="boom")
         assert await store.pending_jobs() == []
+
+    @staticmethod
+    def _report(interview_id: str, score: float | None) -> Report:
+        return Report(interview_id=interview_id, role="backend", level="mid", language="en",
+                      evaluator_configured=score is not None, overall_score=score, dimensions=[], questions=[],
+                      strengths=[], improvements=[], notes=[])
+
+    async def test_another_tenant_sees_nothing(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+        await store.record_answer(answer, evaluation_job(answer.id), tenant="acme")
+        await store.add_emotion_samples([EmotionSample(interview_id=interview.id, t=1, face_count=1)])
+        await store.finish_interview(interview.id, datetime(2026, 1, 2, tzinfo=UTC), tenant="acme")
+        await store.save_report(self._report(interview.id, 70))
+        for tenant in ("globex", "ACME", "acme "):
+            for call in (store.get_interview(interview.id, tenant=tenant),
+                         store.set_paused(interview.id, True, tenant=tenant),
+                         store.delete_interview(interview.id, tenant=tenant),
+                         store.finish_interview(interview.id, datetime(2027, 1, 1, tzinfo=UTC), tenant=tenant)):
+                with pytest.raises(InterviewNotFound, match="no interview with id"):
+                    await call
+            for listing in (store.list_questions, store.list_answers, store.list_evaluations,
+                            store.list_emotion_samples):
+                assert await listing(interview.id, tenant=tenant) == []
+            assert await store.get_report(interview.id, tenant=tenant) is None
+        assert (await store.get_interview(interview.id, tenant="acme")).state == "finished"
+        assert len(await store.list_answers(interview.id, tenant="acme")) == 1
+        assert await store.get_report(interview.id, tenant="acme") is not None
+
+    async def test_another_tenant_cannot_write(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+        follow = Question(interview_id=interview.id, ordinal=0, depth=1, kind="follow_up", text="Why?",
+                          parent_id=questions[1].id)
+        for call in (store.record_answer(answer, evaluation_job(answer.id), tenant="globex"),
+                     store.add_question(follow, tenant="globex"),
+                     store.add_emotion_samples([EmotionSample(interview_id=interview.id, t=1, face_count=1)],
+                                               tenant="globex")):
+            with pytest.raises(InterviewNotFound):
+                await call
+        assert await store.list_answers(interview.id) == [] and await store.pending_jobs() == []
+        assert len(await store.list_questions(interview.id)) == 2
+        assert await store.list_emotion_samples(interview.id) == []
+
+    @pytest.mark.parametrize("bad", ["", "x" * 5_000, "nul\x00", "\ud800", "../etc", 7, None], ids=repr)
+    async def test_malformed_ids_are_missing_interviews(self, store: Any, bad: Any) -> None:
+        with pytest.raises(InterviewNotFound):
+            await store.get_interview(bad)
+        with pytest.raises(InterviewNotFound):
+            await store.delete_interview(bad, tenant="acme")
+        assert await store.list_questions(bad) == [] and await store.list_answers(bad, tenant="acme") == []
+        assert await store.get_report(bad) is None
+
+    async def test_listing_filters_orders_and_counts(self, store: Any) -> None:
+        made = []
+        for day, (tenant, score) in enumerate([("acme", 90.0), ("acme", 40.0), ("acme", None), ("globex", 80.0)]):
+            interview, questions = self._interview(tenant, created_at=datetime(2026, 1, 1 + day, tzinfo=UTC))
+            await store.create_interview(interview, questions)
+            answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+            await store.record_answer(answer, None)
+            if score is not None:
+                await store.finish_interview(interview.id, datetime(2026, 2, 1, tzinfo=UTC))
+                await store.save_report(self._report(interview.id, score))
+            made.append(interview.id)
+
+        async def ids(**filters: Any) -> list[str]:
+            page = await store.list_interviews(InterviewQuery(tenant="acme", **filters))
+            return [s.id for s in page.items]
+
+        page = await store.list_interviews(InterviewQuery(tenant="acme"))
+        assert [s.id for s in page.items] == made[2::-1] and page.next_cursor is None
+        newest = page.items[0]
+        assert (newest.state, newest.overall_score, newest.question_count, newest.answered_count) == (
+            "in_progress", None, 2, 1)
+        assert (newest.role, newest.level, newest.language, newest.tenant_id) == ("backend", "mid", "en", "acme")
+        assert [s.overall_score for s in page.items[1:]] == [40.0, 90.0]
+        assert await ids(min_score=50) == [made[0]]
+        assert await ids(max_score=50, state="finished") == [made[1]]
+        assert await ids(role="frontend") == []
+        assert await ids(created_after=datetime(2026, 1, 2, tzinfo=UTC)) == [made[2], made[1]]
+        assert await ids(created_before=datetime(2026, 1, 2, tzinfo=UTC)) == [made[0]]
+        first = await store.list_interviews(InterviewQuery(tenant="acme", limit=2))
+        assert [s.id for s in first.items] == [made[2], made[1]] and first.next_cursor is not None
+        after = InterviewCursor(created_at=first.items[-1].created_at, id=first.items[-1].id)
+        assert await ids(limit=2, after=after) == [made[0]]
+
+    async def test_delete_removes_the_interview_and_its_rows(self, store: Any) -> None:
+        (doomed, doomed_questions), (kept, kept_questions) = self._interview(), self._interview()
+        for interview, questions in ((doomed, doomed_questions), (kept, kept_questions)):
+            await store.create_interview(interview, questions)
+            answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+            await store.record_answer(answer, evaluation_job(answer.id))
+            await store.add_emotion_samples([EmotionSample(interview_id=interview.id, t=1, face_count=1)])
+            await store.finish_interview(interview.id, datetime(2026, 1, 2, tzinfo=UTC))
+            await store.save_report(self._report(interview.id, None))
+        [doomed_answer] = await store.list_answers(doomed.id)
+        await store.delete_interview(doomed.id, tenant="acme")
+        with pytest.raises(InterviewNotFound):
+            await store.get_interview(doomed.id)
+        for listing in (store.list_questions, store.list_answers, store.list_evaluations, store.list_emotion_samples):
+            assert await listing(doomed.id) == []
+            assert len(await listing(kept.id)) > 0
+        assert await store.get_report(doomed.id) is None and await store.get_report(kept.id) is not None
+        assert await store.get_evaluation(doomed_answer.id) is None
+        assert [j.key for j in await store.pending_jobs()] != [] and all(
+            j.payload["answer_id"] != doomed_answer.id for j in await store.pending_jobs())
+        assert [s.id for s in (await store.list_interviews(InterviewQuery(tenant="acme"))).items] == [kept.id]
+        with pytest.raises(InterviewNotFound):
+            await store.delete_interview(doomed.id, tenant="acme")
+
+    async def test_pause_holds_answers_until_unpaused(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        paused, changed = await store.set_paused(interview.id, True)
+        assert paused.state == "paused" and changed
+        assert (await store.set_paused(interview.id, True))[1] is False
+        answer = Answer(interview_id=interview.id, question_id=questions[1].id, text="first")
+        with pytest.raises(IllegalTransition, match="paused"):
+            await store.record_answer(answer, evaluation_job(answer.id))
+        assert await store.list_answers(interview.id) == [] and await store.pending_jobs() == []
+        resumed, changed = await store.set_paused(interview.id, False, tenant="acme")
+        assert resumed.state == "in_progress" and changed
+        await store.record_answer(answer, evaluation_job(answer.id))
+        await store.set_paused(interview.id, True)
+        finished = await store.finish_interview(interview.id, datetime(2026, 1, 2, tzinfo=UTC))
+        assert finished.state == "finished"
+        with pytest.raises(IllegalTransition, match="finished"):
+            await store.set_paused(interview.id, False)
