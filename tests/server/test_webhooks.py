@@ -274,6 +274,29 @@ async def test_a_slow_endpoint_times_out_and_the_attempt_says_so(sqlite_db: Asyn
     assert attempt.error == "timed out after 0.3 s" and attempt.duration_ms < 1500
 
 
+def docs_example() -> str:
+    text = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_verification_example_in_the_docs_handles_a_retried_message_once(sqlite_db: AsyncEngine) -> None:
+    async with Receiver(Reply(500), Reply(200)) as receiver, \
+            WebhookService(sqlite_db, retry_scale=0.001, **FAST) as webhooks:
+        endpoint = await webhooks.add_endpoint(tenant_id=TENANT, url=receiver.url, allow_private=True)
+        await webhooks.emit(tenant_id=TENANT, type="interview.deleted", data={"interview_id": "i9"},
+                            idempotency_key="i9:deleted")
+        await wait_for(lambda: len(receiver.requests) == 2)
+    example: dict[str, Any] = {}
+    exec(compile(docs_example(), "docs/webhooks.md", "exec"), example)
+    handled: list[tuple[str, dict[str, Any]]] = []
+    example["handle"] = lambda event_type, data: handled.append((event_type, data))
+    secret = endpoint.secret or ""
+    assert [example["receive_webhook"](r.body, r.headers, secret) for r in receiver.requests] == [204, 204]
+    assert handled == [("interview.deleted", {"interview_id": "i9"})]
+    forged = receiver.requests[0].body.replace(b"i9", b"i8")
+    assert example["receive_webhook"](forged, receiver.requests[0].headers, secret) == 400
+
+
 # crash and restart
 
 
@@ -308,6 +331,25 @@ SENDER_PROCESS = textwrap.dedent("""
 
     asyncio.run(main(sys.argv[1]))
 """)
+
+
+async def test_two_servers_sharing_the_outbox_send_each_message_once(postgres_url: str, pg_db: AsyncEngine) -> None:
+    other = await migrated(postgres_url)
+    try:
+        async with Receiver(Reply(200, delay_s=0.02)) as receiver, WebhookService(pg_db, **FAST) as one, \
+                WebhookService(other, **FAST) as two:
+            await one.add_endpoint(tenant_id=TENANT, url=receiver.url, allow_private=True)
+            for i in range(30):
+                await (one, two)[i % 2].emit(tenant_id=TENANT, type="interview.started", data={"i": i},
+                                            idempotency_key=f"i{i}:started")
+            await wait_for(lambda: len(receiver.requests) >= 30)
+            attempts = await recorded(one, 30)
+            await asyncio.sleep(0.3)
+    finally:
+        await other.dispose()
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == 30
+    assert len(attempts) == 30 and {a.outcome for a in attempts} == {"succeeded"}
 
 
 async def test_a_sender_killed_mid_attempt_is_replaced_after_its_lease_with_the_same_message_id(
