@@ -73,8 +73,10 @@ async def test_an_interview_becomes_events_and_webhooks_once_each(tmp_path: Path
         await session.finish()
         report = await session.report()
 
+        async with asyncio.timeout(5):  # the first evaluation's hook may still be publishing beside the report
+            while len(recruiter := await everything(events, session.id, recruiter=True)) < 12:
+                await asyncio.sleep(0.02)
         candidate = await everything(events, session.id, recruiter=False)
-        recruiter = await everything(events, session.id, recruiter=True)
         answers = await engine.store.list_answers(session.id)
         # jobs are at-least-once: the hooks of a retried evaluation and a second finalize add nothing
         evaluation = await engine.store.get_evaluation(answers[0].id)
@@ -83,11 +85,11 @@ async def test_an_interview_becomes_events_and_webhooks_once_each(tmp_path: Path
         await hooks.on_session_finished(session.interview, report)
         assert await everything(events, session.id, recruiter=True) == recruiter
 
-    assert [e.type for e in candidate] == [
-        "question.asked", "interview.paused", "interview.resumed",
-        "answer.recorded", "question.asked", "evaluation.updated",
-        "answer.recorded", "evaluation.updated",
-        "interview.finished", "report.ready"]
+    types = [e.type for e in candidate]  # evaluations run beside the interview: their place varies
+    assert [t for t in types if t != "evaluation.updated"] == [
+        "question.asked", "interview.paused", "interview.resumed", "answer.recorded", "question.asked",
+        "answer.recorded", "interview.finished", "report.ready"]
+    assert types.count("evaluation.updated") == 2 and types.index("evaluation.updated") > types.index("answer.recorded")
     assert all("scores" not in e.data and "score" not in json.dumps(e.data) for e in candidate)
     assert [e.data["status"] for e in candidate if e.type == "evaluation.updated"] == ["done", "done"]
     scored = [e for e in recruiter if e.recruiter_only]
@@ -139,7 +141,8 @@ async def test_an_arq_worker_process_publishes_evaluations_and_the_report_to_a_s
                 async for event in events.subscribe(tenant_id=TENANT, interview_id=session.id,
                                                     include_recruiter_only=True):
                     seen.append(event)
-                    if event.type == "report.ready":
+                    types = [e.type for e in seen]
+                    if "report.ready" in types and types.count("evaluation.updated") == 4:
                         return
 
             watcher = asyncio.create_task(watch())
@@ -158,9 +161,9 @@ async def test_an_arq_worker_process_publishes_evaluations_and_the_report_to_a_s
     finally:
         await db.dispose()
 
-    types = [e.type for e in seen]
-    assert types.count("interview.finished") == 1 and types[-1] == "report.ready"
-    assert types.count("evaluation.updated") == 4  # a status event and a recruiter-only scored event per answer
+    types = [e.type for e in seen]  # a status event and a recruiter-only scored event per answer
+    assert types.count("interview.finished") == 1 and types.count("report.ready") == 1
+    assert types.count("evaluation.updated") == 4
     sent = [m["type"] for m in await _messages(postgres_url)]
     assert sorted(sent) == ["interview.finished", "interview.started", "report.ready"]
 
