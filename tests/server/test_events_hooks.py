@@ -85,6 +85,11 @@ async def test_an_interview_becomes_events_and_webhooks_once_each(tmp_path: Path
         await hooks.on_session_finished(session.interview, report)
         assert await everything(events, session.id, recruiter=True) == recruiter
 
+        await engine.delete_interview(session.id, tenant=TENANT)
+        for _ in range(2):
+            await hooks.interview_deleted(tenant_id=TENANT, interview_id=session.id)
+        assert await everything(events, session.id, recruiter=True) == []
+
     types = [e.type for e in candidate]  # evaluations run beside the interview: their place varies
     assert [t for t in types if t != "evaluation.updated"] == [
         "question.asked", "interview.paused", "interview.resumed", "answer.recorded", "question.asked",
@@ -98,7 +103,8 @@ async def test_an_interview_becomes_events_and_webhooks_once_each(tmp_path: Path
     assert candidate[0].data["text"] == session.questions[0].text
 
     sent = await stored_webhooks(sqlite_db)
-    assert [m["type"] for m in sent] == ["interview.started", "interview.finished", "report.ready"]
+    assert [m["type"] for m in sent] == ["interview.started", "interview.finished", "report.ready",
+                                         "interview.deleted"]
     assert all(m["data"]["interview_id"] == session.id for m in sent)  # type: ignore[index]
     assert sent[2]["data"]["report"]["overall_score"] == report.overall_score  # type: ignore[index]
 

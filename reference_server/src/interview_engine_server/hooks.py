@@ -13,12 +13,14 @@ The app builds one and registers it: ``engine.plugins.register(ServerHooks(event
 
 Hooks may run twice (evaluation jobs are at-least-once, in any process): each event of one logical
 occurrence carries a dedupe key and each webhook an idempotency key, so a repeat publishes and sends
-nothing new. ``interview.deleted`` is emitted by the API when it deletes an interview.
+nothing new. The API calls ``interview_finished`` right after ``Session.finish()`` (so the finish is
+announced before the report) and ``interview_deleted`` after ``Engine.delete_interview``.
 """
 
 from __future__ import annotations
 
 import weakref
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from interview_engine import Answer, Evaluation, Interview, Question, Report, hookimpl
@@ -109,6 +111,17 @@ class ServerHooks:
         finished_at = interview.finished_at.isoformat() if interview.finished_at else None
         await self._publish(interview, "interview.finished", {"finished_at": finished_at}, dedupe_key="finished")
         await self._emit(interview, "interview.finished", interview_summary(interview))
+
+    async def interview_deleted(self, *, tenant_id: str, interview_id: str) -> None:
+        """After ``Engine.delete_interview``: remove the interview's events and send ``interview.deleted``."""
+        targets = await self._targets()
+        if targets is None:
+            return
+        events, webhooks = targets
+        await events.delete_interview(tenant_id=tenant_id, interview_id=interview_id)
+        await webhooks.emit(tenant_id=tenant_id, type="interview.deleted",
+                            data={"interview_id": interview_id, "deleted_at": datetime.now(UTC).isoformat()},
+                            idempotency_key=f"{interview_id}:interview.deleted")
 
     @hookimpl
     async def on_session_finished(self, interview: Interview, report: Report) -> None:
