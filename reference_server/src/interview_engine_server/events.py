@@ -185,8 +185,9 @@ class _LocalStream:
 class EventLog:
     """Durable per-interview event log with live fan-out across processes.
 
-    Use as ``async with EventLog(db, broker) as log`` (or call ``start``/``aclose``; ``publish`` and
-    ``subscribe`` start it on first use). ``queue_size`` bounds each subscriber's backlog of live events;
+    Use as ``async with EventLog(db, broker) as log`` (or call ``start``/``aclose``; ``subscribe`` starts
+    it on first use, while ``publish`` needs no listener and works unstarted, as in a worker process).
+    ``queue_size`` bounds each subscriber's backlog of live events;
     ``catchup_interval_s`` is how often missed notices are looked for.
     """
 
@@ -250,7 +251,6 @@ class EventLog:
             data = json.loads(json.dumps(data, allow_nan=False))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"event data is not JSON-safe: {exc}") from exc
-        await self.start()
         now = datetime.now(UTC)
         async with self._db.connect() as conn:
             transaction = await conn.begin()

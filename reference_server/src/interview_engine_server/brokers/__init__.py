@@ -11,9 +11,12 @@ read and by the event log's periodic catch-up. Pick one with ``make_broker``:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from interview_engine import Settings
 
 NoticeHandler = Callable[[str, int], None]
 """Called on the event loop with (interview_id, seq) for every notice received."""
@@ -64,3 +67,11 @@ def make_broker(*, database_url: str, redis_url: str | None = None) -> Broker:
     from .memory import InProcessBroker
 
     return InProcessBroker()
+
+
+def configured_redis_url(settings: Settings) -> str | None:
+    """The Redis URL when the deployment uses Redis (arq jobs, or a URL set explicitly), else None: every
+    server and worker of one deployment must pick the same broker."""
+    if settings.jobs == "arq" or "redis_url" in settings.model_fields_set:
+        return settings.redis_url
+    return None
