@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from interview_engine import Engine, Settings
+from interview_engine.testing.fakes import FakeEvaluator, FakeQuestionSource
 from interview_engine_server.brokers import configured_redis_url, make_broker
 from interview_engine_server.brokers.memory import InProcessBroker
 from interview_engine_server.db import run_server_migrations
@@ -22,10 +26,6 @@ from interview_engine_server.hooks import ServerHooks
 from interview_engine_server.webhook_tables import webhook_messages
 from interview_engine_server.webhooks import WebhookService
 from interview_engine_server.worker_hooks import WorkerHooks
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-from interview_engine import Engine, Settings
-from interview_engine.testing.fakes import FakeEvaluator, FakeQuestionSource
 
 pytestmark = pytest.mark.anyio
 

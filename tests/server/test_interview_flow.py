@@ -135,9 +135,18 @@ def test_deletion_removes_every_row_and_is_audited(server: Any) -> None:
     assert client.delete(f"/v1/interviews/{interview_id}", headers=server.key()).status_code == 404
     assert client.get(_candidate(created), headers=candidate).status_code == 401
     leftovers = server.call(_rows_mentioning, server, interview_id)
-    assert leftovers == {"server_audit_log"}
+    assert leftovers == {"server_audit_log", "server_webhook_messages"}
+    messages = server.call(_webhook_messages, server)
+    mentioning = [m for m in messages if interview_id in m["body"]]
+    assert [m["type"] for m in mentioning] == ["interview.deleted"]  # earlier ones keep no body
     audit = client.get("/v1/audit", params={"action": "interview.deleted"}, headers=server.admin()).json()
     assert any(e["target_id"] == interview_id for e in audit["items"])
+
+
+async def _webhook_messages(server: Any) -> list[dict[str, Any]]:
+    async with server.services.db.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT type, body FROM server_webhook_messages"))).mappings().all()
+    return [dict(r) for r in rows]
 
 
 async def _rows_mentioning(server: Any, interview_id: str) -> set[str]:

@@ -44,6 +44,9 @@ class Resources:
             elif name == "key_id":
                 values[name] = self.server.client.post("/v1/api-keys", json={"name": "k", "scopes": [
                     "interviews:read"]}, headers=self.server.admin(self.tenant)).json()["id"]
+            elif name == "endpoint_id":
+                values[name] = self.server.client.post("/v1/webhooks/endpoints", json={
+                    "url": "https://hooks.example.com/interviews"}, headers=self.server.admin(self.tenant)).json()["id"]
             elif name == "account_id":
                 values[name] = self.server.client.get("/v1/auth/me", headers=self.server.admin(
                     self.tenant)).json()["account"]["id"]

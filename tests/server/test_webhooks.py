@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from standardwebhooks import Webhook
+
 from interview_engine_server.db import run_server_migrations
 from interview_engine_server.outbound import (
     InvalidWebhookUrl,
@@ -30,8 +33,6 @@ from interview_engine_server.outbound import (
     refusal,
 )
 from interview_engine_server.webhooks import RETRY_SCHEDULE_S, WebhookAttempt, WebhookService, parse_retry_after
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from standardwebhooks import Webhook
 
 pytestmark = pytest.mark.anyio
 

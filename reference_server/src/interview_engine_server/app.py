@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from interview_engine import Engine, Settings
+from interview_engine import Engine
 
 from .api import ENDPOINTS
+from .brokers import configured_redis_url
 from .db import open_database
 from .docs_page import docs_routes_handlers
 from .errors import error_response
@@ -30,6 +31,7 @@ from .routing import starlette_routes
 from .security import BodyLimit, IpRateLimit, SecureHeaders, TenantCors
 from .services import Services
 from .settings import ServerSettings, load_server_settings
+from .webhooks import WebhookService
 from .websocket import interview_events
 
 log = logging.getLogger(__name__)
@@ -57,14 +59,16 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with engine or Engine() as opened:
-            redis = redis_url(opened.settings)
+            redis = configured_redis_url(opened.settings)
             db = await open_database(opened.settings.database_url, pool_size=settings.db_pool_size)
             try:
                 broker = make_broker(database_url=opened.settings.database_url, redis_url=redis)
-                async with EventLog(db, broker) as events:
-                    app.state.services = Services.build(
-                        settings, opened, db, events,
+                async with EventLog(db, broker) as events, WebhookService(db) as webhooks:
+                    services = Services.build(
+                        settings, opened, db, events, webhooks,
                         rate_limit_storage=limits_storage_uri(settings.rate_limit_storage, redis))
+                    opened.plugins.register(services.hooks, name="interview_engine_server")
+                    app.state.services = services
                     yield
             finally:
                 await db.dispose()
@@ -80,13 +84,6 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
-
-
-def redis_url(settings: Settings) -> str | None:
-    """The Redis URL when the deployment uses Redis (arq jobs, or a URL set explicitly), else None."""
-    if settings.jobs == "arq" or "redis_url" in settings.model_fields_set:
-        return settings.redis_url
-    return None
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -32,6 +32,7 @@ from .events import EventLog, make_broker
 from .ratelimits import limits_storage_uri
 from .services import Services
 from .settings import ServerSettings, load_server_settings
+from .webhooks import WebhookService
 
 DEMO_TENANT = "demo"
 DEMO_ADMIN = "admin@demo.example"
@@ -116,7 +117,8 @@ async def _services(server_settings: ServerSettings, settings: Settings) -> Asyn
         db = await open_database(settings.database_url)
         try:
             events = EventLog(db, make_broker(database_url=settings.database_url))
-            yield Services.build(server_settings, engine, db, events, rate_limit_storage=limits_storage_uri(None, None))
+            yield Services.build(server_settings, engine, db, events, WebhookService(db),
+                                 rate_limit_storage=limits_storage_uri(None, None))
         finally:
             await db.dispose()
 

@@ -47,7 +47,7 @@ PATH_PARAMETERS: dict[str, tuple[str, str]] = {
     "interview_id": (r"^[0-9a-f]{32}$", "An interview id (32 hex digits)."),
     "key_id": (r"^[0-9a-f]{16}$", "An API key id (16 hex digits, the part after `iek_`)."),
     "account_id": (r"^[0-9a-f]{32}$", "A recruiter account id."),
-    "endpoint_id": (r"^[A-Za-z0-9_-]{1,64}$", "A webhook endpoint id."),
+    "endpoint_id": (r"^ep_[0-9a-f]{32}$", "A webhook endpoint id."),
 }
 """Every path parameter and the pattern it must match; a path with anything else matches no route (404),
 so ``/v1/accounts/invites`` can never be read as an account id."""

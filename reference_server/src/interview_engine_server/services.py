@@ -17,6 +17,7 @@ from .auth.tokens import TokenService
 from .consents import Consents
 from .drafts import Drafts
 from .events import EventLog
+from .hooks import ServerHooks
 from .origins import OriginPolicy
 from .overrides import Overrides
 from .ratelimits import RateLimits
@@ -24,6 +25,7 @@ from .records import InterviewRecords
 from .settings import ServerSettings
 from .tenants import Tenants
 from .timing import Clock
+from .webhooks import WebhookService
 
 
 @dataclass
@@ -45,10 +47,12 @@ class Services:
     overrides: Overrides
     audit: AuditLog
     events: EventLog
+    webhooks: WebhookService
+    hooks: ServerHooks
 
     @classmethod
-    def build(cls, settings: ServerSettings, engine: Engine, db: AsyncEngine, events: EventLog, *,
-              rate_limit_storage: str) -> Services:
+    def build(cls, settings: ServerSettings, engine: Engine, db: AsyncEngine, events: EventLog,
+              webhooks: WebhookService, *, rate_limit_storage: str) -> Services:
         tokens = TokenService(settings.require_secret(), issuer=settings.issuer,
                               candidate_ttl_s=settings.candidate_token_ttl_s, access_ttl_s=settings.access_token_ttl_s)
         api_keys = ApiKeys(db)
@@ -65,5 +69,5 @@ class Services:
             rate_limits=RateLimits(settings, rate_limit_storage), tenants=tenants, api_keys=api_keys,
             accounts=accounts, records=records, origins=OriginPolicy(records, tenants, own_origin=settings.origin),
             clock=Clock(db), consents=Consents(db), drafts=Drafts(db), overrides=Overrides(db), audit=AuditLog(db),
-            events=events,
+            events=events, webhooks=webhooks, hooks=ServerHooks(events, webhooks),
         )

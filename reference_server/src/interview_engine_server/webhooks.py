@@ -450,6 +450,20 @@ class WebhookService:
                                    .values(disabled_at=now, disabled_reason="the endpoint answered 410 Gone"))
                 await self._cancel_pending(conn, claim.endpoint_id, now)
 
+    async def forget_interview(self, *, tenant_id: str, interview_id: str) -> None:
+        """The interview was deleted: its earlier messages (``report.ready`` carries the whole report) keep
+        no body and are not sent any more; their attempts stay listed. ``interview.deleted`` is untouched.
+        Relies on the idempotency keys ``<interview id>:<type>`` that ServerHooks gives."""
+        now = datetime.now(UTC)
+        m, d = webhook_messages, webhook_deliveries
+        mine = sa.and_(m.c.tenant_id == tenant_id, m.c.idempotency_key.startswith(f"{interview_id}:", autoescape=True),
+                       m.c.type != "interview.deleted")
+        async with self._db.begin() as conn:
+            await conn.execute(d.update().where(d.c.status == "pending", d.c.message_id.in_(
+                sa.select(m.c.id).where(mine))).values(status="cancelled", claim_token=None, claimed_until=None,
+                                                        updated_at=now))
+            await conn.execute(m.update().where(mine).values(body=json.dumps({"deleted": True})))
+
     @staticmethod
     async def _cancel_pending(conn: AsyncConnection, endpoint_id: str, now: datetime) -> None:
         await conn.execute(webhook_deliveries.update().where(

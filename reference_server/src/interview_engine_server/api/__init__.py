@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..routing import Endpoint
-from . import accounts, admin, candidate, interviews, meta, reviews
+from . import accounts, admin, candidate, interviews, meta, reviews, webhooks
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *meta.ENDPOINTS,
@@ -12,4 +12,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *candidate.ENDPOINTS,
     *accounts.ENDPOINTS,
     *admin.ENDPOINTS,
+    *webhooks.ENDPOINTS,
 )

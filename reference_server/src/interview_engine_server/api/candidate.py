@@ -225,6 +225,7 @@ async def finish_as_candidate(call: Call[None, NoQuery]) -> FinishResult:
     session, _ = await _load(call)
     services = call.services
     await session.finish()
+    await services.hooks.interview_finished(session.interview)
     version = await services.records.revoke_candidate_tokens(session.id, call.tenant_id)
     tenant = await services.tenants.get(call.tenant_id)
     summary = None

@@ -170,6 +170,7 @@ async def finish_interview(call: Call[None, NoQuery]) -> InterviewView:
     interview_id = call.path["interview_id"]
     session = await session_for(call, interview_id)
     await session.finish()
+    await call.services.hooks.interview_finished(session.interview)
     await call.services.records.revoke_candidate_tokens(interview_id, call.tenant_id)
     await audit(call, "interview.finished", ("interview", interview_id))
     return await interview_view(call, session)
@@ -185,7 +186,8 @@ async def delete_interview(call: Call[None, NoQuery]) -> None:
         if await services.records.get(interview_id, call.tenant_id) is None:
             raise
     await services.records.delete(interview_id, call.tenant_id)
-    await services.events.delete_interview(tenant_id=call.tenant_id, interview_id=interview_id)
+    await services.webhooks.forget_interview(tenant_id=call.tenant_id, interview_id=interview_id)
+    await services.hooks.interview_deleted(tenant_id=call.tenant_id, interview_id=interview_id)
     await audit(call, "interview.deleted", ("interview", interview_id))
 
 
