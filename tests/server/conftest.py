@@ -7,14 +7,19 @@ their own interviews, so they do not depend on each other's order.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
 
 from interview_engine import Engine, Settings
 from interview_engine.testing import FakeEvaluator, FakeQuestionSource
@@ -22,6 +27,7 @@ from interview_engine_server.app import create_app
 from interview_engine_server.bootstrap import TenantCredentials, create_tenant
 from interview_engine_server.services import Services
 from interview_engine_server.settings import ServerSettings
+from interview_engine_server.testing import FAST_TEST_ENVIRONMENT, ServerProcess
 
 TEST_SECRET = "test-secret-for-the-reference-server-0123456789"
 SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 3, "max_follow_ups": 0}
@@ -150,3 +156,98 @@ def make_server(tmp_path: Path) -> Callable[..., AbstractContextManager[Server]]
         return running_server(tmp_path / f"server-{count}.db", **settings)
 
     return make
+
+
+class LiveServer:
+    """A real ``interview-engine serve`` process with an HTTP client and the demo tenant's credentials."""
+
+    def __init__(self, process: ServerProcess, credentials: TenantCredentials | None = None) -> None:
+        self.process = process
+        self.http = httpx.Client(base_url=process.url, timeout=20)
+        self.credentials = credentials or process.credentials()
+
+    @property
+    def key(self) -> dict[str, str]:
+        return Server.bearer(self.credentials.api_key)
+
+    def admin(self) -> dict[str, str]:
+        response = self.http.post("/v1/auth/login", json={"tenant": self.credentials.tenant_id,
+                                                           "email": self.credentials.admin_email,
+                                                           "password": self.credentials.admin_password})
+        assert response.status_code == 200, response.text
+        return Server.bearer(response.json()["access_token"])
+
+    def start_interview(self, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post("/v1/interviews", json={"spec": spec or SPEC}, headers=self.key)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def consent(self, created: dict[str, Any]) -> dict[str, str]:
+        headers = Server.bearer(created["candidate"]["token"])
+        base = f"/v1/interviews/{created['interview_id']}/candidate"
+        notice = self.http.get(base, headers=headers).json()["consent_notice"]["sha256"]
+        assert self.http.post(f"{base}/consent", headers=headers, json={
+            "accept": True, "notice_sha256": notice}).status_code == 200
+        return headers
+
+    def answer_all(self, created: dict[str, Any], headers: dict[str, str], via: LiveServer | None = None) -> int:
+        """Answer every question (through ``via`` when given); returns how many."""
+        http = (via or self).http
+        base = f"/v1/interviews/{created['interview_id']}/candidate"
+        question = http.get(f"{base}/question", headers=headers).json()
+        count = 0
+        while question is not None:
+            response = http.post(f"{base}/answers", headers=headers, json={"question_id": question["id"],
+                                                                             "text": f"Answer {count + 1}."})
+            assert response.status_code == 201, response.text
+            question = response.json()["next_question"]
+            count += 1
+        return count
+
+    def socket(self, interview_id: str, *, headers: dict[str, str] | None = None, origin: str | None = None,
+               query: str = "") -> ClientConnection:
+        url = self.process.url.replace("http://", "ws://") + f"/v1/interviews/{interview_id}/events{query}"
+        return ws_connect(url, additional_headers=headers or {}, origin=origin, proxy=None,  # type: ignore[arg-type]
+                          open_timeout=10)
+
+    @staticmethod
+    def receive_until(socket: ClientConnection, done: Callable[[list[dict[str, Any]]], bool],
+                      timeout: float = 20) -> list[dict[str, Any]]:
+        """Events from ``socket`` until ``done(events)``; heartbeats are skipped."""
+        events: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while not done(events):
+            message = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if message["type"] == "event":
+                events.append(message["event"])
+        return events
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[Callable[..., AbstractContextManager[LiveServer]]]:
+    """``with live_server(database_url, **environment) as server:`` a real server process on 127.0.0.1 with
+    instant fake providers. Several may share one database: start them one after another and pass the
+    first one's ``credentials`` to the others (only the first start creates the demo tenant)."""
+    count = 0
+
+    @contextmanager
+    def start(database_url: str | None = None, credentials: TenantCredentials | None = None,
+              **environment: str) -> Iterator[LiveServer]:
+        nonlocal count
+        count += 1
+        workdir = tmp_path / f"live-{count}"
+        env = {**FAST_TEST_ENVIRONMENT, "INTERVIEW_ENGINE_SERVER_SECRET_KEY": TEST_SECRET,
+               "INTERVIEW_ENGINE_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp_path}/live.db",
+               "INTERVIEW_ENGINE_SERVER_WS_HEARTBEAT_S": "2", **environment}
+        with ServerProcess(workdir, env) as process:
+            running = LiveServer(process, credentials)
+            try:
+                yield running
+            finally:
+                running.close()
+
+    yield start

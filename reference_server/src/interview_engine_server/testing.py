@@ -45,7 +45,8 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    """``interview-engine serve`` in a child process. Use as a context manager."""
+    """``interview-engine serve`` in a child process. Use as a context manager. ``environment`` is added to
+    this process's; a variable given as the empty string is removed."""
 
     workdir: Path
     environment: dict[str, str]
@@ -61,9 +62,14 @@ class ServerProcess:
     def log_path(self) -> Path:
         return self.workdir / f"server-{self.port}.log"
 
+    def full_environment(self) -> dict[str, str]:
+        """The server's whole environment (e.g. for a worker process of the same deployment)."""
+        merged = {**os.environ, "INTERVIEW_ENGINE_SERVER_DATA_DIR": str(self.workdir / "data"), **self.environment}
+        return {name: value for name, value in merged.items() if value != ""}  # an empty value unsets
+
     def start(self) -> Self:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "INTERVIEW_ENGINE_SERVER_DATA_DIR": str(self.workdir / "data"), **self.environment}
+        env = self.full_environment()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "interview_engine", "serve", "--port", str(self.port)],
