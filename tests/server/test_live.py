@@ -4,6 +4,7 @@ the origin check at the handshake; the first start's credentials shown once and 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from typing import Any
@@ -26,7 +27,7 @@ def test_a_whole_interview_over_http_and_websockets(live_server: Any) -> None:
         candidate = server.consent(created)
         with server.socket(interview_id, origin="https://jobs.demo.example") as candidate_socket, \
                 server.socket(interview_id, headers=server.admin()) as recruiter_socket:
-            candidate_socket.send('{"type": "auth", "token": "%s"}' % created["candidate"]["token"])
+            candidate_socket.send(json.dumps({"type": "auth", "token": created["candidate"]["token"]}))
             answered = server.answer_all(created, candidate)
             base = f"/v1/interviews/{interview_id}/candidate"
             assert server.http.post(f"{base}/finish", headers=candidate).status_code == 200
