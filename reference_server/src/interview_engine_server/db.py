@@ -15,6 +15,8 @@ from interview_engine import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "server_alembic_version"
+MIGRATION_LOCK_KEY = 0x1E5E_0002
+"""Postgres advisory lock held while the server's schema is migrated."""
 
 metadata = sa.MetaData(
     naming_convention={
@@ -82,6 +84,8 @@ async def open_database(url: str, *, pool_size: int = 10) -> AsyncEngine:
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     try:
         async with engine.begin() as conn:
+            if not sqlite:  # servers starting together migrate one after another
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             await conn.run_sync(run_server_migrations)
     except BaseException:
         await engine.dispose()

@@ -33,6 +33,7 @@ from .errors import (
     from_sdk,
     validation_details,
 )
+from .records import InterviewRecord
 
 if TYPE_CHECKING:
     from .services import Services
@@ -87,6 +88,14 @@ class Call(Generic[B, Q]):
     @property
     def tenant_id(self) -> str:
         return self.principal.tenant_id
+
+    @property
+    def record(self) -> InterviewRecord:
+        """The server record of the interview in the path (loaded once, when ownership was checked)."""
+        record: InterviewRecord | None = getattr(self.request.state, "interview_record", None)
+        if record is None:
+            raise NotFound()
+        return record
 
     @property
     def client_ip(self) -> str | None:
@@ -170,7 +179,7 @@ async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
             await services.rate_limits.hit_principal(principal)
         path = _path_values(endpoint, request)
         if principal is not None:
-            await _check_owner(services, principal, path)
+            request.state.interview_record = await _owned_interview(services, principal, path)
         query = _query(endpoint, request)
         body = await _body(endpoint, request)
         result = await endpoint.handler(Call(request, services, principal, path, query, body))
@@ -198,15 +207,21 @@ def _path_values(endpoint: Endpoint, request: Request) -> dict[str, str]:
     return values
 
 
-async def _check_owner(services: Services, principal: Principal, path: dict[str, str]) -> None:
-    """An interview in the path must be the principal's: its tenant's, and for a candidate token the very
-    interview it was issued for. Anything else is reported as missing, before the body is even read."""
+async def _owned_interview(services: Services, principal: Principal, path: dict[str, str]) -> InterviewRecord | None:
+    """The record of the interview in the path, which must be the principal's: its tenant's, and for a
+    candidate token the very interview it was issued for. Anything else is reported as missing, before the
+    body is even read."""
     interview_id = path.get("interview_id")
     if isinstance(principal, CandidatePrincipal):
         if interview_id != principal.interview_id:
             raise NotFound()
-    elif interview_id is not None and await services.records.tenant_of(interview_id) != principal.tenant_id:
+        return principal.record
+    if interview_id is None:
+        return None
+    record = await services.records.get(interview_id, principal.tenant_id)
+    if record is None:
         raise NotFound()
+    return record
 
 
 def _query(endpoint: Endpoint, request: Request) -> BaseModel:

@@ -52,6 +52,8 @@ class ServerProcess:
     environment: dict[str, str]
     port: int = field(default_factory=free_port)
     startup_timeout_s: float = 60.0
+    arguments: tuple[str, ...] = ()
+    """More ``serve`` options, e.g. ``("--no-access-log",)``."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,7 +74,7 @@ class ServerProcess:
         env = self.full_environment()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "interview_engine", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "interview_engine", "serve", "--port", str(self.port), *self.arguments],
             cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + self.startup_timeout_s

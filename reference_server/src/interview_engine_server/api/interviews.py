@@ -14,7 +14,6 @@ from ..auth.principals import ALL_ROLES, STAFF, Access
 from ..consents import Consent
 from ..errors import Conflict
 from ..fields import QueryDateTime, SafeText
-from ..records import InterviewRecord
 from ..routing import Call, Endpoint, NoQuery
 from .common import (
     Accommodations,
@@ -146,7 +145,7 @@ async def get_interview(call: Call[None, NoQuery]) -> InterviewView:
 
 async def interview_view(call: Call[Any, Any], session: Session) -> InterviewView:
     interview_id = session.id
-    record = await _record(call, interview_id)
+    record = call.record
     interview = session.interview
     report_ready = False
     if session.finished:
@@ -183,8 +182,7 @@ async def delete_interview(call: Call[None, NoQuery]) -> None:
     try:
         await services.engine.delete_interview(interview_id, tenant=call.tenant_id)
     except InterviewNotFound:
-        if await services.records.get(interview_id, call.tenant_id) is None:
-            raise
+        pass  # a retry after a deletion that stopped half-way: the server's rows are still to go
     await services.records.delete(interview_id, call.tenant_id)
     await services.webhooks.forget_interview(tenant_id=call.tenant_id, interview_id=interview_id)
     await services.hooks.interview_deleted(tenant_id=call.tenant_id, interview_id=interview_id)
@@ -198,20 +196,12 @@ async def issue_candidate_token(call: Call[CandidateTokenRequest, NoQuery]) -> C
     session = await session_for(call, interview_id)
     if session.finished:
         raise Conflict("the interview is finished", code="illegal_state")
-    record = await _record(call, interview_id)
-    version = record.token_version
+    version = call.record.token_version
     if call.body.revoke_previous:
         version = await call.services.records.revoke_candidate_tokens(interview_id, call.tenant_id)
     issued = call.services.tokens.issue_candidate(tenant_id=call.tenant_id, interview_id=interview_id,
                                                   version=version)
     return candidate_access(call.services, interview_id, issued)
-
-
-async def _record(call: Call[Any, Any], interview_id: str) -> InterviewRecord:
-    record = await call.services.records.get(interview_id, call.tenant_id)
-    if record is None:  # an interview started through the SDK directly, not through this server
-        raise InterviewNotFound(interview_id)
-    return record
 
 
 _created_links = {

@@ -42,4 +42,5 @@ class Authenticator:
         record = await self._records.get(claims.interview_id, claims.tenant_id)
         if record is None or record.token_version != claims.version:
             raise Unauthenticated("the candidate token has been revoked")
-        return CandidatePrincipal(claims.tenant_id, claims.interview_id, claims.token_type, claims.expires_at)
+        return CandidatePrincipal(claims.tenant_id, claims.interview_id, claims.token_type, claims.expires_at,
+                                  record=record)

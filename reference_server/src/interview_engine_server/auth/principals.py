@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal, get_args
 
 from ..errors import Forbidden
+from ..records import InterviewRecord
 
 Role = Literal["admin", "recruiter", "reviewer"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -54,6 +55,8 @@ class CandidatePrincipal:
     interview_id: str
     token_type: CandidateTokenType
     expires_at: datetime
+    record: InterviewRecord | None = field(default=None, compare=False, repr=False)
+    """The interview's server record as read to check the token (saves a second read)."""
     kind: Literal["candidate"] = "candidate"
 
     @property
