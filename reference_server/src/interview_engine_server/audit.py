@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
+from .db import reads
 from .errors import Invalid
 
 
@@ -73,7 +74,7 @@ class AuditLog:
             at, entry_id = _decode_cursor(query.cursor)
             select = select.where(sa.or_(log.c.at < at, sa.and_(log.c.at == at, log.c.id < entry_id)))
         select = select.order_by(log.c.at.desc(), log.c.id.desc()).limit(query.limit + 1)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             rows = (await conn.execute(select)).mappings().all()
         items = [AuditEntry.model_validate({k: r[k] for k in AuditEntry.model_fields}) for r in rows[:query.limit]]
         more = len(rows) > query.limit

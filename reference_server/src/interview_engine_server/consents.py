@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
+from .db import reads
 
 
 class ConsentRequest(BaseModel):
@@ -68,7 +69,7 @@ class Consents:
     async def latest(self, interview_id: str) -> Consent | None:
         query = (sa.select(t.consents).where(t.consents.c.interview_id == interview_id)
                  .order_by(t.consents.c.agreed_at.desc()).limit(1))
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             return None

@@ -58,6 +58,12 @@ def run_server_migrations(sync_connection: Connection, revision: str = "heads") 
     command.upgrade(config, revision)
 
 
+def reads(db: AsyncEngine) -> AsyncEngine:
+    """The engine for single-statement reads: autocommit, so a read is one round trip (no BEGIN and
+    COMMIT around it). The pool is shared with ``db``."""
+    return db.execution_options(isolation_level="AUTOCOMMIT")
+
+
 async def open_database(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine on the SDK's database for the server's tables, migrated to the latest revision.
 
@@ -68,7 +74,8 @@ async def open_database(url: str, *, pool_size: int = 10) -> AsyncEngine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigurationError(f"invalid database URL: {exc}") from None
-    kwargs: dict[str, object] = {"pool_pre_ping": True}
+    kwargs: dict[str, object] = {}  # no pre-ping: a round trip per checkout; a dropped connection is
+    # invalidated when it fails and the next checkout gets a fresh one
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
         if parsed.database in (None, "", ":memory:"):

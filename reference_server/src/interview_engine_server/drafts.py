@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
+from .db import reads
 from .fields import SafeText
 
 MAX_DRAFT_CHARS = 20_000
@@ -54,7 +55,7 @@ class Drafts:
             return None
         query = sa.select(t.drafts).where(t.drafts.c.interview_id == interview_id,
                                           t.drafts.c.question_id == question_id)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return None if row is None else Draft(question_id=row["question_id"], text=row["text"],
                                               updated_at=row["updated_at"])

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
+from .db import reads
 from .fields import SafeText
 
 
@@ -60,7 +61,7 @@ class Overrides:
         query = (sa.select(t.score_overrides)
                  .where(t.score_overrides.c.interview_id == interview_id, t.score_overrides.c.tenant_id == tenant_id)
                  .order_by(t.score_overrides.c.created_at, t.score_overrides.c.id))
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [ScoreOverride.model_validate({k: r[k] for k in ScoreOverride.model_fields}) for r in rows]
 
@@ -73,7 +74,7 @@ class Overrides:
                         t.score_overrides.c.interview_id.in_(interview_ids),
                         t.score_overrides.c.dimension.is_(None))
                  .order_by(t.score_overrides.c.created_at, t.score_overrides.c.id))
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             rows = (await conn.execute(query)).all()
         return {interview_id: score for interview_id, score in rows}  # later rows win
 

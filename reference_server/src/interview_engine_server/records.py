@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
+from .db import reads
 
 INTERVIEW_CHILD_TABLES = (t.consents, t.drafts, t.answer_timings, t.score_overrides)
 """Server tables whose rows belong to one interview and go with it."""
@@ -60,13 +61,13 @@ class InterviewRecords:
         """The record of this tenant's interview; None for a missing one or another tenant's."""
         query = sa.select(t.interviews).where(t.interviews.c.interview_id == interview_id,
                                               t.interviews.c.tenant_id == tenant_id)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return InterviewRecord(**row) if row is not None else None
 
     async def tenant_of(self, interview_id: str) -> str | None:
         query = sa.select(t.interviews.c.tenant_id).where(t.interviews.c.interview_id == interview_id)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             return (await conn.execute(query)).scalar_one_or_none()
 
     async def revoke_candidate_tokens(self, interview_id: str, tenant_id: str) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
+from .db import reads
 from .errors import Conflict, Invalid, NotFound
 
 TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -95,7 +96,7 @@ class Tenants:
         cached = self._cache.get(tenant_id)
         if cached is not None and not fresh and time.monotonic() - cached[0] < CACHE_TTL_S:
             return cached[1]
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(sa.select(t.tenants).where(t.tenants.c.id == tenant_id))).mappings().first()
         if row is None:
             raise NotFound("no such tenant")

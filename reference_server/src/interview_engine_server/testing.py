@@ -75,7 +75,7 @@ class ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "interview_engine", "serve", "--port", str(self.port), *self.arguments],
-            cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         log.close()
         deadline = time.monotonic() + self.startup_timeout_s
         while not self._healthy():
@@ -117,3 +117,13 @@ class ServerProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child: be sent SIGTERM when the process that started it dies (Linux), so a killed test run
+    or benchmark leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

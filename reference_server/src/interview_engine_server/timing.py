@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import tables as t
+from .db import reads
 from .records import InterviewRecord
 
 GRACE_S = 5.0
@@ -92,7 +93,7 @@ class Clock:
 
     async def timings(self, interview_id: str) -> dict[str, AnswerTiming]:
         query = sa.select(t.answer_timings).where(t.answer_timings.c.interview_id == interview_id)
-        async with self.db.connect() as conn:
+        async with reads(self.db).connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return {r["question_id"]: AnswerTiming(seconds_taken=r["seconds_taken"], limit_s=r["limit_s"],
                                                over_limit=r["over_limit"]) for r in rows}

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .. import tables as t
 from ..clock import utcnow
+from ..db import reads
 from ..errors import Conflict, NotFound, Unauthenticated
 from .opaque import new_credential, parse_credential, secret_matches
 from .passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Passwords
@@ -151,12 +152,12 @@ class Accounts:
 
     async def list(self, tenant_id: str) -> list[Account]:
         query = sa.select(t.accounts).where(t.accounts.c.tenant_id == tenant_id).order_by(t.accounts.c.created_at)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             return [_account(r) for r in (await conn.execute(query)).mappings().all()]
 
     async def get(self, tenant_id: str, account_id: str) -> Account:
         query = sa.select(t.accounts).where(t.accounts.c.id == account_id, t.accounts.c.tenant_id == tenant_id)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             raise NotFound("no such account")
@@ -235,7 +236,7 @@ class Accounts:
         """A new session for valid credentials; one message for every failure, in the same time."""
         query = sa.select(t.accounts).where(t.accounts.c.tenant_id == request.tenant,
                                             t.accounts.c.email == request.email.strip().lower())
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         matches = await self._passwords.verify(row["password_hash"] if row else None, request.password)
         if row is None or not matches or row["disabled_at"] is not None:
@@ -298,7 +299,7 @@ class Accounts:
             t.accounts.c.tenant_id == claims.tenant_id, t.account_sessions.c.revoked_at.is_(None),
             t.account_sessions.c.expires_at > utcnow(), t.accounts.c.disabled_at.is_(None),
         )
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             role = (await conn.execute(query)).scalar_one_or_none()
         if role is None:
             raise Unauthenticated("the session has ended")

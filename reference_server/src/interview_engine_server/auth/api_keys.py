@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .. import tables as t
 from ..clock import utcnow
+from ..db import reads
 from ..errors import NotFound, Unauthenticated
 from .opaque import new_credential, parse_credential, secret_matches
 from .principals import SCOPES, ApiKeyPrincipal, Scope
@@ -59,7 +60,7 @@ class ApiKeys:
 
     async def list(self, tenant_id: str) -> list[ApiKeyInfo]:
         query = sa.select(t.api_keys).where(t.api_keys.c.tenant_id == tenant_id).order_by(t.api_keys.c.created_at)
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [_info(r) for r in rows]
 
@@ -76,7 +77,7 @@ class ApiKeys:
         credential = parse_credential(value, PREFIX)
         if credential is None:
             raise Unauthenticated("the API key is malformed")
-        async with self._db.connect() as conn:
+        async with reads(self._db).connect() as conn:
             row = (await conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == credential.id))).mappings().first()
         if row is None or not secret_matches(row["secret_hash"], credential):
             raise Unauthenticated("the API key is not valid")
