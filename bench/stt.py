@@ -1,9 +1,13 @@
-"""Speech-to-text benchmark: pocketsphinx real-time factor and streams per core, and the latency the
-engine adds between Deepgram's final result and the host (against the local fake server).
+"""Speech-to-text benchmark: the offline transcribers (faster_whisper and pocketsphinx) side by side on the
+same flite clips (word error rate, real-time factor, streams one core sustains), and the latency the engine
+adds between Deepgram's final result and the host (against the local fake server).
 
     .venv/bin/python bench/stt.py [--quick]
 
 Prints a table and writes bench/results/stt.json. Speech is synthesised with flite (Debian ``flite``).
+Word error rate is ``interview_engine.testing.speech.word_error_rate``: word edits over reference words,
+pooled over the clips, after lower-casing and dropping punctuation. Each engine runs pinned to one core
+with one decoding thread; pocketsphinx is the baseline the ratios compare against.
 """
 
 from __future__ import annotations
@@ -13,39 +17,31 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
+from interview_engine_faster_whisper import FasterWhisperTranscriber
 from interview_engine_pocketsphinx import PocketsphinxTranscriber
 
-from interview_engine.media.audio import read_wav
 from interview_engine.media.audio_pipeline import AnswerEnded, AudioPipeline
 from interview_engine.media.endpoint import EndpointConfig
 from interview_engine.models import TranscriptEvent, TranscriptionOptions
+from interview_engine.testing.speech import ANSWERS, say, with_pause, word_error_rate
 
 RESULTS = Path(__file__).parent / "results" / "stt.json"
-SENTENCES = [
-    "I would write the service in python and keep the data in a postgres database",
-    "first I would look at the slow query plan and then add an index on the user column",
-    "we deploy every service with containers and watch the latency after each release",
-]
 CHUNK = 640  # 20 ms of 16 kHz s16le
-
-
-def flite_speech() -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        parts = []
-        for i, text in enumerate(SENTENCES):
-            wav = Path(folder) / f"{i}.wav"
-            subprocess.run(["flite", "-voice", "kal16", "-t", text, "-o", str(wav)], check=True)
-            parts.append(read_wav(wav.read_bytes()) + bytes(16000))
-    return b"".join(parts)
+OPTIONS = TranscriptionOptions(language="en", interim_results=False)
+"""Capacity is measured on finals: faster_whisper's partials only use workers that are idle anyway."""
+ENGINES: dict[str, Callable[[], Any]] = {
+    "pocketsphinx": lambda: PocketsphinxTranscriber(workers=1),
+    "faster_whisper": lambda: FasterWhisperTranscriber(workers=1, cpu_threads=1),
+}
+BASELINE = "pocketsphinx"
 
 
 async def chunks(pcm: bytes, delay: float = 0.0) -> AsyncIterator[bytes]:
@@ -55,42 +51,53 @@ async def chunks(pcm: bytes, delay: float = 0.0) -> AsyncIterator[bytes]:
         yield pcm[at:at + CHUNK]
 
 
-async def pocketsphinx_streams(pcm: bytes, n: int) -> float:
-    """Stream ``n`` copies at once as fast as possible; returns wall seconds."""
-    transcriber = PocketsphinxTranscriber(workers=n)
-    options = TranscriptionOptions(vocabulary=["Postgres"])
-    await transcriber.transcribe(pcm[:16000], options)  # warm one decoder up
+async def measure(make: Callable[[], Any], clips: list[bytes], pcm: bytes, counts: tuple[int, ...]
+                  ) -> dict[str, Any]:
+    """Load time, word error rate over ``clips``, and the wall and CPU seconds to stream ``n`` copies of
+    ``pcm`` at once (as fast as the engine takes them) for each ``n`` in ``counts``."""
     started = time.perf_counter()
-
-    async def one() -> None:
-        async for _ in transcriber.stream(chunks(pcm), options):
-            pass
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(n):
-            tg.start_soon(one)
-    wall = time.perf_counter() - started
-    await transcriber.aclose()
-    return wall
-
-
-def bench_pocketsphinx(pcm: bytes, quick: bool) -> dict[str, object]:
-    audio_s = len(pcm) / 32000
-    core = sorted(os.sched_getaffinity(0))[0]
-    saved = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {core})
+    transcriber = make()
+    load_s = time.perf_counter() - started
     try:
-        rows = []
-        for n in (1, 2) if quick else (1, 2, 4, 6, 8):
-            wall = anyio.run(pocketsphinx_streams, pcm, n)
-            rows.append({"streams": n, "wall_s": round(wall, 3), "rtf_per_stream": round(wall / audio_s, 4)})
+        texts = [(await transcriber.transcribe(clip, OPTIONS)).text for clip in clips]
+
+        async def one() -> None:
+            async for _ in transcriber.stream(chunks(pcm), OPTIONS):
+                pass
+
+        walls, cpus = [], []
+        for n in counts:
+            started, cpu = time.perf_counter(), time.process_time()
+            async with anyio.create_task_group() as tg:
+                for _ in range(n):
+                    tg.start_soon(one)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+    finally:
+        await transcriber.aclose()
+    return {"load_s": round(load_s, 2), "wer": round(word_error_rate(list(ANSWERS), texts), 4),
+            "hypotheses": texts, "walls": walls, "cpus": cpus}
+
+
+def bench_engine(name: str, clips: list[bytes], pcm: bytes, quick: bool) -> dict[str, Any]:
+    audio_s = len(pcm) / 32000
+    counts = (1, 2) if quick else (1, 2, 4, 6, 8)
+    saved = os.sched_getaffinity(0)
+    core = sorted(saved)[0]
+    os.sched_setaffinity(0, {core})  # threads started from here on inherit it
+    try:
+        result = anyio.run(measure, ENGINES[name], clips, pcm, counts)
     finally:
         os.sched_setaffinity(0, saved)
-    single = rows[0]["rtf_per_stream"]
-    sustained = max((r["streams"] for r in rows if r["rtf_per_stream"] <= 1.0), default=0)
-    return {"audio_s": round(audio_s, 2), "core": core, "runs": rows, "rtf_single_stream": single,
-            "streams_per_core_estimate": int(1 / single) if single else None,
-            "streams_per_core_measured": sustained}
+    walls, cpus = result.pop("walls"), result.pop("cpus")
+    rows = [{"streams": n, "wall_s": round(w, 3), "rtf_per_stream": round(w / audio_s, 4),
+             "cpu_s_per_audio_s": round(c / (n * audio_s), 4)}
+            for n, w, c in zip(counts, walls, cpus, strict=True)]
+    single, cpu_rtf = rows[0]["rtf_per_stream"], rows[0]["cpu_s_per_audio_s"]
+    return {**result, "audio_s": round(audio_s, 2), "core": core, "runs": rows, "rtf_single_stream": single,
+            "cpu_rtf": cpu_rtf, "streams_per_core_estimate": round(1 / cpu_rtf, 1) if cpu_rtf else None,
+            "streams_per_core_measured": max((r["streams"] for r in rows if r["rtf_per_stream"] <= 1.0),
+                                             default=0)}
 
 
 async def deepgram_latency(runs: int) -> dict[str, object]:
@@ -136,23 +143,34 @@ def _stats(name: str, values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer runs")
+    parser.add_argument("--quick", action="store_true", help="fewer stream counts and latency runs")
     args = parser.parse_args()
-    pcm = flite_speech()
-    sphinx = bench_pocketsphinx(pcm, args.quick)
+    clips = [say(text) for text in ANSWERS]
+    pcm = with_pause(*clips, pause_s=1.0)
+    engines = {name: bench_engine(name, clips, pcm, args.quick) for name in ENGINES}
     latency = anyio.run(deepgram_latency, 5 if args.quick else 30)
     result = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "processor": platform.processor() or platform.machine()},
-              "pocketsphinx": sphinx, "deepgram_fake_latency": latency}
+                          "processor": platform.processor() or platform.machine(),
+                          "load_average": os.getloadavg()},
+              "clips": list(ANSWERS), "offline": engines, "deepgram_fake_latency": latency}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
-    print(f"pocketsphinx streaming on one core ({sphinx['audio_s']} s of flite speech per stream)")
-    print(f"{'streams':>8} {'wall s':>8} {'RTF/stream':>11}")
-    for row in sphinx["runs"]:  # type: ignore[attr-defined]
-        print(f"{row['streams']:>8} {row['wall_s']:>8.2f} {row['rtf_per_stream']:>11.3f}")
-    print(f"streams one core sustains: {sphinx['streams_per_core_measured']} measured, "
-          f"{sphinx['streams_per_core_estimate']} estimated from single-stream RTF")
+    base = engines[BASELINE]
+    print(f"offline transcribers on one core, {len(clips)} flite clips ({base['audio_s']} s streamed with pauses); "
+          f"ratios against {BASELINE}")
+    print("RTF: wall s per audio s, one stream (inflated when others use the core); CPU RTF: CPU s per audio s")
+    print(f"{'engine':<16} {'WER':>6} {'RTF':>7} {'CPU RTF':>8} {'x base':>7} {'streams/core':>13} "
+          f"{'(1/CPU RTF)':>12} {'load s':>7}")
+    for name, e in engines.items():
+        print(f"{name:<16} {e['wer']:>6.3f} {e['rtf_single_stream']:>7.3f} {e['cpu_rtf']:>8.3f} "
+              f"{e['cpu_rtf'] / base['cpu_rtf']:>7.2f} {e['streams_per_core_measured']:>13} "
+              f"{e['streams_per_core_estimate']:>12} {e['load_s']:>7.2f}")
+    print(f"\n{'engine':<16} {'streams':>8} {'wall s':>8} {'RTF/stream':>11} {'CPU RTF/stream':>15}")
+    for name, e in engines.items():
+        for row in e["runs"]:
+            print(f"{name:<16} {row['streams']:>8} {row['wall_s']:>8.2f} {row['rtf_per_stream']:>11.3f} "
+                  f"{row['cpu_s_per_audio_s']:>15.3f}")
     print(f"\nfake Deepgram, {latency['runs']} answers through AudioPipeline")
     print(f"{'latency':<36} {'median':>8} {'p95':>8} {'max':>8}")
     for name in ("final_to_host_ms", "end_of_audio_to_answer_ended_ms"):

@@ -77,3 +77,11 @@ def redis_url() -> Iterator[str]:
     yield url
     client.flushdb()
     client.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Captured output may hold text that is not valid Unicode (tests feed lone surrogates to the engine, and
+    its logs quote them); pytest-xdist cannot send such text between processes, so show it escaped."""
+    report.sections = [(title, body.encode("utf-8", "backslashreplace").decode("utf-8"))
+                       for title, body in report.sections]

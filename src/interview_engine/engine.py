@@ -18,13 +18,14 @@ import pluggy
 
 from .errors import ConfigurationError
 from .identifiers import check_interview_id, check_tenant
-from .jobs.base import EVALUATE_ANSWER, Jobs
+from .jobs.base import EVALUATE_ANSWER, JobHandler, Jobs
 from .jobs.inprocess import InProcessJobs
+from .jobs.retry import RetryPolicy, attempt_job
 from .listing import build_query
 from .models import InterviewPage, InterviewSpec, InterviewState
 from .plugins import ProviderRegistry, plugin_manager_for
 from .providers import FAMILIES, EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
-from .session import Session, SessionContext, evaluate_answer, finalize, parse_spec
+from .session import Session, SessionContext, abandon_evaluation, evaluate_answer, finalize, parse_spec
 from .settings import AUTO, EMBEDDED_DEFAULTS, Settings, load_settings
 from .store.base import JobRecord, Store
 
@@ -35,8 +36,9 @@ class Engine:
     """Owns the store, the providers and the job runner; starts and resumes sessions.
 
     Providers come from settings by name; pass instances (``evaluator=...``) to use your own objects.
-    Use as ``async with Engine(...) as engine``. With ``run_jobs=False`` the engine enqueues jobs but
-    runs none (an arq worker process runs them).
+    Use as ``async with Engine(...) as engine``. With ``run_jobs=False`` the engine starts no job runner:
+    its jobs wait in the store's outbox for an engine that runs them (an arq worker, or any engine with
+    in-process jobs on the same database, whose outbox sweep finds them).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Engine:
         self._given_store, self._given_source = store, question_source
         self._given_evaluator, self._given_jobs = evaluator, jobs
         self._run_jobs = run_jobs
+        self.retry_policy = RetryPolicy.from_settings(self.settings)
         self._stack: AsyncExitStack | None = None
         self._ctx: SessionContext | None = None
         self._media: dict[str, Any] = {}
@@ -124,13 +127,13 @@ class Engine:
         return provider
 
     def _make_jobs(self, store: Store) -> Jobs:
-        if self.settings.jobs == "arq":
+        s = self.settings
+        if s.jobs == "arq":
             from .jobs.arq import ArqJobs
 
-            return ArqJobs(store, self.settings.redis_url)
-        return InProcessJobs(store, self.run_job, concurrency=self.settings.job_concurrency,
-                             max_attempts=self.settings.job_max_attempts,
-                             shutdown_grace=self.settings.job_shutdown_grace_s)
+            return ArqJobs(store, s.redis_url, sweep_interval_s=s.job_sweep_interval_s)
+        return InProcessJobs(store, self.job_handler, concurrency=s.job_concurrency, policy=self.retry_policy,
+                             sweep_interval_s=s.job_sweep_interval_s, shutdown_grace=s.job_shutdown_grace_s)
 
     @property
     def context(self) -> SessionContext:
@@ -165,8 +168,8 @@ class Engine:
         async with self._media_lock:
             if family not in self._media:
                 if name == AUTO:
-                    default = EMBEDDED_DEFAULTS[family]
-                    name = default if default in self.providers.names(family) else None
+                    installed = self.providers.names(family)
+                    name = next((n for n in EMBEDDED_DEFAULTS[family] if n in installed), None)
                 provider = await self._create(family, name, options) if name else None
                 if provider is not None:
                     self._stack.push_async_callback(aclose_provider, provider)
@@ -228,12 +231,28 @@ class Engine:
 
     # jobs
 
+    @property
+    def job_handler(self) -> JobHandler:
+        """What a job runner calls to do this engine's jobs."""
+        return JobHandler(run=self.run_job, give_up=self.give_up_job)
+
+    async def attempt_job(self, key: str) -> datetime | None:
+        """One attempt of the outbox job ``key``, as a runner makes it (see ``jobs.retry.attempt_job``):
+        returns when to attempt it again, or None when it needs no more attempts."""
+        return await attempt_job(self.context.store, self.job_handler, key, self.retry_policy)
+
     async def run_job(self, job: JobRecord) -> None:
-        """Run one job from the outbox and mark it done. Safe to call twice for the same job."""
+        """Do one outbox job's work. Safe to call twice for the same job; raises for a failure worth another
+        attempt (the caller keeps the job's attempts in the outbox)."""
         ctx = self.context
         if job.name != EVALUATE_ANSWER:
             raise ConfigurationError(f"unknown job {job.name!r}")
         if ctx.evaluator is None:
             raise ConfigurationError("an evaluation job arrived but no evaluator is configured")
         await evaluate_answer(ctx, job.payload["answer_id"], ctx.evaluator, ctx.evaluator_name or "evaluator")
-        await ctx.store.finish_job(job.key)
+
+    async def give_up_job(self, job: JobRecord, reason: str) -> None:
+        """Settle the work of a job that will not run again: its evaluation is recorded as failed with
+        ``reason`` and the report is built. Safe to call twice."""
+        if job.name == EVALUATE_ANSWER:
+            await abandon_evaluation(self.context, job.payload["answer_id"], reason)

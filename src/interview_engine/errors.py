@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from .text import storable_text
+
+MAX_SUMMARY_CHARS = 500
+
 
 class InterviewEngineError(Exception):
     """Base class of every error the SDK raises on purpose."""
@@ -99,3 +103,10 @@ def validation_message(exc: ValidationError, limit: int = 3) -> str:
     problems = [f"{'.'.join(str(p) for p in e['loc']) + ': ' if e['loc'] else ''}{e['msg']}" for e in errors[:limit]]
     more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
     return "; ".join(problems) + more
+
+
+def error_summary(exc: BaseException, limit: int = MAX_SUMMARY_CHARS) -> str:
+    """``Type: message`` on one storable line of at most ``limit`` characters: what a failed evaluation or a
+    job records as its reason (a database error's message can carry the whole statement and its data)."""
+    text = " ".join(storable_text(f"{type(exc).__name__}: {exc}").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -19,8 +19,9 @@ Level = Literal["junior", "mid", "senior"]
 QuestionKind = Literal["generated", "custom", "follow_up"]
 AnswerSource = Literal["typed", "speech"]
 EvaluationStatus = Literal["pending", "done", "failed"]
-EvaluationFlag = Literal["addressed_evaluator"]
-"""``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection)."""
+EvaluationFlag = Literal["addressed_evaluator", "answer_truncated"]
+"""``addressed_evaluator``: the answer contains text aimed at the grader (possible prompt injection), which
+the evaluator was not sent. ``answer_truncated``: the evaluator read only the beginning of the answer."""
 InterviewState = Literal["in_progress", "paused", "finished"]
 """``paused``: held by the host (``Session.pause``); no answer is accepted until it is unpaused."""
 Emotion = Literal["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
@@ -43,6 +44,11 @@ def check_text(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(check_text)]
 """A string that is storable as UTF-8: no NUL bytes, no lone surrogates."""
+
+SCORE_DECIMALS = 1
+Score = Annotated[float, AfterValidator(lambda value: round(value, SCORE_DECIMALS))]
+"""A score shown to people (a mean over answers or dimensions), rounded to one decimal where it is made,
+so it is stored and serialised as 75.9, never 75.91999999999999."""
 
 
 def new_id() -> str:
@@ -202,6 +208,10 @@ class ScoreCard(Model):
 
     scores: list[DimensionScore]
     feedback: Text = ""
+    read_chars: Annotated[int, Field(ge=0)] | None = None
+    """How many leading characters of ``EvaluationRequest.answer.text`` the evaluator read, when it read
+    less than all of it (a model with a short context); None when it read it all. The evaluation is then
+    flagged ``answer_truncated`` and evidence must come from what was read."""
 
 
 class Evaluation(Model):
@@ -213,7 +223,7 @@ class Evaluation(Model):
     status: EvaluationStatus = "pending"
     scores: list[DimensionScore] = Field(default_factory=list)
     feedback: Text = ""
-    reason: str | None = None
+    reason: Text | None = None
     evaluator: str | None = None
     flags: list[EvaluationFlag] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -376,11 +386,18 @@ class FollowUpRequest(Model):
 
 
 class EvaluationRequest(Model):
-    """Ask an Evaluator to score one answer against the interview's rubric."""
+    """Ask an Evaluator to score one answer against the interview's rubric.
+
+    The engine sends ``answer`` with its text screened (``interview_engine.injection``): sentences that
+    address the evaluator instead of answering ("ignore the rubric", "give this answer 100", in any
+    disguise) are removed, and so are invisible characters. ``removed_sentences`` says how many were
+    removed; the stored answer keeps them verbatim, and the report flags the attempt. An answer made only
+    of such text is not sent at all (it scores 0)."""
 
     spec: InterviewSpec
     question: Question
     answer: Answer
+    removed_sentences: Annotated[int, Field(ge=0)] = 0
 
 
 class DimensionResult(Model):
@@ -389,7 +406,7 @@ class DimensionResult(Model):
     key: str
     name: str
     weight: float
-    score: float | None
+    score: Score | None
     """Mean over evaluated answers, or None when no answer was scored."""
     evaluated_answers: int
 
@@ -400,7 +417,7 @@ class QuestionResult(Model):
     question: Question
     answer: Answer | None = None
     evaluation: Evaluation | None = None
-    score: float | None = None
+    score: Score | None = None
 
 
 class ProctoringSignal(Model):
@@ -421,6 +438,23 @@ class EmotionSummary(Model):
     note: str = "Shown for context only. Expression analysis is unreliable and never affects any score."
 
 
+class Coverage(Model):
+    """How much of the interview the scores rest on."""
+
+    planned: int
+    """Questions planned for the interview (follow-ups not counted)."""
+    follow_ups: int
+    """Follow-up questions asked."""
+    answered: int
+    """Questions answered, follow-ups included."""
+    scored: int
+    """Answers whose evaluation is done."""
+    failed: int
+    """Answers whose evaluation failed (the notes say why)."""
+    planned_scored: int
+    """Planned questions with a scored answer, to the question itself or to one of its follow-ups."""
+
+
 class Report(Model):
     """What the recruiter receives when an interview is finished."""
 
@@ -429,7 +463,12 @@ class Report(Model):
     level: Level
     language: Language
     evaluator_configured: bool
-    overall_score: float | None
+    overall_score: Score | None
+    """The weighted mean of the dimension scores, given only when enough of the interview was scored
+    (``report.MIN_COVERAGE`` of the planned questions): one answer of five is not an interview score.
+    None otherwise; ``coverage`` and ``notes`` say why."""
+    coverage: Coverage | None = None
+    """None only in reports stored before coverage was recorded."""
     dimensions: list[DimensionResult]
     questions: list[QuestionResult]
     strengths: list[str]

@@ -1,15 +1,26 @@
 """Evaluations and emotion samples -> Report. Pure functions, no I/O.
 
 Scores come only from done evaluations. Emotions are summarised apart and never read by any score.
+
+A report must not present a few answers as a whole interview. It always shows its coverage (questions
+planned, follow-ups, answered, scored, failed). Dimension scores are means over the scored answers and
+say how many answers they rest on. The overall score, and the strengths and areas to improve drawn from
+the dimensions, are given only when at least ``MIN_COVERAGE`` of the planned questions have a scored
+answer (``scores_needed``: 3 of 5, 2 of 3, 1 of 1); below that the overall score is None and a note says
+how many were scored and how many it takes. Unanswered questions and failed evaluations count against
+coverage but never as a score of 0.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
+from fractions import Fraction
 
 from .models import (
     Answer,
+    Coverage,
     DimensionResult,
     EmotionSample,
     EmotionSummary,
@@ -24,7 +35,30 @@ from .models import (
 
 STRENGTH_AT = 75.0
 IMPROVE_BELOW = 60.0
+MIN_COVERAGE = Fraction(3, 5)
+"""Share of the planned questions that must have a scored answer for an overall score."""
 NO_EVALUATOR_NOTE = "No evaluator is configured: answers were recorded but not scored."
+
+
+def scores_needed(planned: int) -> int:
+    """How many planned questions must have a scored answer for an overall score."""
+    return math.ceil(MIN_COVERAGE * planned)
+
+
+def coverage(questions: Sequence[Question], answers: Sequence[Answer], evaluations: Sequence[Evaluation]) -> Coverage:
+    """What the scores of an interview rest on (see the module docstring)."""
+    ordinal = {q.id: q.ordinal for q in questions}
+    answered = [a for a in answers if a.question_id in ordinal]
+    status = {e.answer_id: e.status for e in evaluations}
+    scored = [a for a in answered if status.get(a.id) == "done"]
+    return Coverage(
+        planned=sum(q.depth == 0 for q in questions),
+        follow_ups=sum(q.depth > 0 for q in questions),
+        answered=len(answered),
+        scored=len(scored),
+        failed=sum(status.get(a.id) == "failed" for a in answered),
+        planned_scored=len({ordinal[a.question_id] for a in scored}),
+    )
 
 
 def weighted_mean(values: Sequence[tuple[float, float]]) -> float | None:
@@ -48,18 +82,21 @@ def answer_score(evaluation: Evaluation, rubric: Sequence[RubricDimension]) -> f
     return weighted_mean(pairs)
 
 
+def dimension_scores(rubric: Sequence[RubricDimension], evaluations: Sequence[Evaluation]) -> list[list[int]]:
+    """Per dimension, its scores in the done evaluations."""
+    done = [e for e in evaluations if e.status == "done"]
+    return [[s.score for e in done if (s := e.score_for(dim.key)) is not None] for dim in rubric]
+
+
 def dimension_results(
     rubric: Sequence[RubricDimension], evaluations: Sequence[Evaluation]
 ) -> list[DimensionResult]:
     """Per dimension, the mean score over done evaluations."""
-    done = [e for e in evaluations if e.status == "done"]
-    results = []
-    for dim in rubric:
-        scores = [s.score for e in done if (s := e.score_for(dim.key)) is not None]
-        mean = sum(scores) / len(scores) if scores else None
-        results.append(DimensionResult(key=dim.key, name=dim.name, weight=dim.weight, score=mean,
-                                       evaluated_answers=len(scores)))
-    return results
+    return [
+        DimensionResult(key=dim.key, name=dim.name, weight=dim.weight,
+                        score=sum(scores) / len(scores) if scores else None, evaluated_answers=len(scores))
+        for dim, scores in zip(rubric, dimension_scores(rubric, evaluations), strict=True)
+    ]
 
 
 def summarize_emotions(samples: Sequence[EmotionSample]) -> EmotionSummary:
@@ -99,12 +136,15 @@ def build_report(
         results.append(QuestionResult(question=question, answer=answer, evaluation=evaluation, score=score))
     settled = [evaluation_by_answer[a.id] for a in answers if a.id in evaluation_by_answer]
     dimensions = dimension_results(spec.rubric, settled)
-    overall = weighted_mean([(d.score, d.weight) for d in dimensions if d.score is not None])
-    notes = _notes(results, settled, evaluator_configured)
-    strengths = [f"{d.name}: {d.score:.0f}/100" for d in dimensions if d.score is not None and d.score >= STRENGTH_AT]
-    improvements = [
-        f"{d.name}: {d.score:.0f}/100" for d in dimensions if d.score is not None and d.score < IMPROVE_BELOW
-    ]
+    covered = coverage(questions, answers, settled)
+    enough = covered.scored > 0 and covered.planned_scored >= scores_needed(covered.planned)
+    means = [(sum(scores) / len(scores), d.weight)
+             for d, scores in zip(spec.rubric, dimension_scores(spec.rubric, settled), strict=True) if scores]
+    overall = weighted_mean(means) if enough else None  # from unrounded means; the model rounds once
+    notes = _notes(results, settled, evaluator_configured, covered)
+    rated = [d for d in dimensions if d.score is not None] if enough else []
+    strengths = [f"{d.name}: {d.score:.0f}/100" for d in rated if d.score is not None and d.score >= STRENGTH_AT]
+    improvements = [f"{d.name}: {d.score:.0f}/100" for d in rated if d.score is not None and d.score < IMPROVE_BELOW]
     return Report(
         interview_id=interview.id,
         role=spec.role,
@@ -112,6 +152,7 @@ def build_report(
         language=spec.language,
         evaluator_configured=evaluator_configured,
         overall_score=overall,
+        coverage=covered,
         dimensions=dimensions,
         questions=results,
         strengths=strengths,
@@ -121,7 +162,9 @@ def build_report(
     )
 
 
-def _notes(results: Sequence[QuestionResult], settled: Sequence[Evaluation], evaluator_configured: bool) -> list[str]:
+def _notes(
+    results: Sequence[QuestionResult], settled: Sequence[Evaluation], evaluator_configured: bool, covered: Coverage
+) -> list[str]:
     notes = []
     if not evaluator_configured:
         notes.append(NO_EVALUATOR_NOTE)
@@ -132,9 +175,17 @@ def _notes(results: Sequence[QuestionResult], settled: Sequence[Evaluation], eva
         if evaluation.status == "failed":
             notes.append(f"An answer could not be evaluated: {evaluation.reason}")
     for number, result in enumerate(results, start=1):
-        if result.evaluation is not None and "addressed_evaluator" in result.evaluation.flags:
+        flags = result.evaluation.flags if result.evaluation is not None else []
+        if "addressed_evaluator" in flags:
             notes.append(f"The answer to question {number} contains text addressed to the evaluator (possible "
-                         "prompt injection); that text earned nothing. Review it.")
+                         "prompt injection); that text was not sent to the evaluator and earned nothing. Review it.")
+        if "answer_truncated" in flags:
+            notes.append(f"The answer to question {number} is longer than the evaluator reads; only its beginning "
+                         "was scored.")
     if evaluator_configured and results and not any(e.status == "done" for e in settled):
         notes.append("No answer was scored, so there is no overall score.")
+    elif evaluator_configured and covered.scored and covered.planned_scored < scores_needed(covered.planned):
+        notes.append(f"No overall score: {covered.planned_scored} of {covered.planned} planned questions were scored, "
+                     f"and an overall score needs at least {scores_needed(covered.planned)}. The scores shown rest "
+                     "on those answers alone.")
     return notes

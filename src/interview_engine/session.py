@@ -4,6 +4,7 @@
     answer: check -> store answer + pending evaluation + job (one transaction) -> enqueue job
             -> after_answer_recorded -> follow-up? (stored) -> after_question_asked(next)
     job:    evaluate -> check evidence -> settle evaluation -> after_answer_evaluated -> finalize
+            (a job that gives up settles the evaluation as failed instead, and finalizes the same way)
     finish: mark finished -> finalize
     finalize (after finish and after each settled evaluation): when finished and nothing is pending,
             build and store the report once -> on_session_finished
@@ -15,7 +16,7 @@ other's write and the report is always built.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
@@ -25,6 +26,7 @@ import pluggy
 from pydantic import ValidationError
 
 from .errors import (
+    MAX_SUMMARY_CHARS,
     AnswerAlreadyRecorded,
     EvaluationFailed,
     IllegalTransition,
@@ -34,17 +36,18 @@ from .errors import (
     ReportNotReady,
     SessionError,
     WrongQuestion,
+    error_summary,
     validation_message,
 )
-from .grounding import ground_scores
+from .grounding import grade
 from .jobs.base import Jobs, evaluation_job
+from .jobs.outbox import hand_over
 from .models import (
     MAX_ANSWER_CHARS,
     Answer,
     AnswerSource,
     EmotionSample,
     Evaluation,
-    EvaluationRequest,
     FollowUpRequest,
     Interview,
     InterviewSpec,
@@ -62,6 +65,7 @@ from .plugins import call_lifecycle
 from .providers import Evaluator, QuestionSource
 from .report import build_report
 from .store.base import Store
+from .text import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +106,12 @@ def check_answer_text(text: object) -> str:
             raise InvalidAnswer(f"answer is not valid UTF-8 (byte {exc.start})") from exc
     if not isinstance(text, str):
         raise InvalidAnswer(f"answer text must be a string, not {type(text).__name__}")
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():  # only this check strips: leading indentation (code) is part of the answer
         raise InvalidAnswer("answer is empty")
-    if len(stripped) > MAX_ANSWER_CHARS:
-        raise InvalidAnswer(f"answer is {len(stripped):,} characters; the limit is {MAX_ANSWER_CHARS:,}")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise InvalidAnswer(f"answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}")
     try:
-        return check_text(stripped)
+        return check_text(text)
     except ValueError as exc:
         raise InvalidAnswer(f"answer {exc}") from exc
 
@@ -238,7 +241,7 @@ class Session:
                 raise
             self._answers[question.id] = answer
             if job is not None:
-                await self._ctx.jobs.enqueue(job)
+                await hand_over(self._ctx.jobs, job)
             await call_lifecycle(
                 self._ctx.plugins, "after_answer_recorded", interview=self._interview, question=question,
                 answer=answer,
@@ -401,6 +404,28 @@ async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evalua
     Idempotent: a second run finds the evaluation settled and only re-checks the report. When the
     interview is deleted before or while the job runs, the job finds its evaluation gone and ends.
     """
+
+    async def score(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
+        return await _score(ctx, evaluator, evaluator_name, spec, question, answer)
+
+    await _settle(ctx, answer_id, score)
+
+
+async def abandon_evaluation(ctx: SessionContext, answer_id: str, reason: str) -> None:
+    """Settle an answer's pending evaluation as failed with ``reason`` (its job gave up), then finalize, so
+    the report is built. Idempotent, like ``evaluate_answer``."""
+
+    async def fail(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
+        return _failed(answer, ctx.evaluator_name, reason)
+
+    await _settle(ctx, answer_id, fail)
+
+
+async def _settle(
+    ctx: SessionContext, answer_id: str, decide: Callable[[InterviewSpec, Question, Answer], Awaitable[Evaluation]]
+) -> None:
+    """Settle a pending evaluation with what ``decide`` returns (first settlement wins), then finalize; a
+    deleted interview ends it quietly."""
     existing = await ctx.store.get_evaluation(answer_id)
     if existing is None:
         log.info("answer %s has no evaluation (its interview was deleted); nothing to do", answer_id)
@@ -410,7 +435,7 @@ async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evalua
             answer = await ctx.store.get_answer(answer_id)
             interview = await ctx.store.get_interview(answer.interview_id)
             question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
-            evaluation = await _score(ctx, evaluator, evaluator_name, interview.spec, question, answer)
+            evaluation = await decide(interview.spec, question, answer)
             if await ctx.store.settle_evaluation(evaluation):
                 await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,
                                      evaluation=evaluation)
@@ -425,23 +450,31 @@ async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evalua
 async def _score(
     ctx: SessionContext, evaluator: Evaluator, name: str, spec: InterviewSpec, question: Question, answer: Answer
 ) -> Evaluation:
-    base = {"answer_id": answer.id, "interview_id": answer.interview_id, "question_id": question.id,
-            "evaluator": name}
+    """The evaluation to record: done with grounded scores, or failed with a reason the store can hold,
+    whatever the evaluator returned or raised."""
     try:
         with anyio.fail_after(ctx.evaluation_timeout_s):
-            card = await evaluator.evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
-        grounded = ground_scores(card, spec, answer.text)
+            grounded = await grade(evaluator, spec, question, answer)
+        return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=question.id,
+                          evaluator=name, status="done", scores=grounded.scores, feedback=grounded.feedback,
+                          flags=grounded.flags)
     except EvaluationFailed as exc:
-        return Evaluation(**base, status="failed", reason=str(exc))
+        reason = str(exc)
     except TimeoutError:
-        return Evaluation(**base, status="failed", reason=f"evaluator timed out after {ctx.evaluation_timeout_s:g} s")
+        reason = f"evaluator timed out after {ctx.evaluation_timeout_s:g} s"
     except ValidationError as exc:
         reason = f"evaluator returned invalid scores: {validation_message(exc)}"
-        return Evaluation(**base, status="failed", reason=reason)
     except Exception as exc:
         log.exception("evaluator %r failed on answer %s", name, answer.id)
-        return Evaluation(**base, status="failed", reason=f"evaluator error: {type(exc).__name__}: {exc}")
-    return Evaluation(**base, status="done", scores=grounded.scores, feedback=card.feedback, flags=grounded.flags)
+        reason = f"evaluator error: {error_summary(exc)}"
+    return _failed(answer, name, reason)
+
+
+def _failed(answer: Answer, evaluator: str | None, reason: str) -> Evaluation:
+    """A failed evaluation; its reason is made storable whatever text it came from."""
+    return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id,
+                      evaluator=evaluator, status="failed", reason=storable_text(reason)[:MAX_SUMMARY_CHARS])
+
 
 
 async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:

@@ -25,8 +25,11 @@ from .identifiers import TenantId
 
 CONFIG_ENV = "INTERVIEW_ENGINE_CONFIG"
 AUTO = "auto"
-EMBEDDED_DEFAULTS = {"transcriber": "pocketsphinx", "emotion_analyzer": "fer_lite"}
-"""What "auto" means for each family: the offline provider that runs on a laptop."""
+EMBEDDED_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "transcriber": ("faster_whisper", "pocketsphinx"),
+    "emotion_analyzer": ("fer_lite",),
+}
+"""What "auto" means for each family: the first of these offline providers that is installed."""
 DEFAULT_CONFIG_FILE = "interview-engine.toml"
 
 
@@ -41,7 +44,8 @@ class Settings(BaseSettings):
     """None: answers are recorded but not scored, and reports say so."""
     evaluator_options: dict[str, Any] = Field(default_factory=dict)
     transcriber: str | None = AUTO
-    """Speech to text; "auto" is the embedded default (pocketsphinx) when installed, None disables."""
+    """Speech to text; "auto" is the embedded default (faster_whisper, else pocketsphinx) when installed,
+    None disables."""
     transcriber_options: dict[str, Any] = Field(default_factory=dict)
     emotion_analyzer: str | None = AUTO
     """For interviews that opt in; "auto" is the embedded default (fer_lite) when installed, None disables."""
@@ -52,7 +56,15 @@ class Settings(BaseSettings):
     jobs: Literal["inprocess", "arq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_concurrency: int = Field(default=2, ge=1, le=64)
-    job_max_attempts: int = Field(default=3, ge=1, le=20)
+    job_max_attempts: int = Field(default=8, ge=1, le=100)
+    """Runs of a failing job (a database outage) before it gives up and records its evaluation as failed."""
+    job_retry_base_s: float = Field(default=5.0, gt=0)
+    """Wait before a failed job's second run; it doubles with each run, up to job_retry_max_s. Each wait is
+    drawn between half and all of that (jitter). The defaults keep retrying for 5 to 10 minutes."""
+    job_retry_max_s: float = Field(default=300.0, gt=0)
+    job_sweep_interval_s: float = Field(default=30.0, gt=0)
+    """How often a running engine reads the outbox for queued jobs no runner holds (stored by another
+    process, or not delivered while Redis was down)."""
     job_shutdown_grace_s: float = Field(default=10.0, ge=0)
     """On shutdown, how long running in-process jobs may finish before they are cancelled (and resumed
     by the next start)."""

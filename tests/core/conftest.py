@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from interview_engine import Engine, Settings, hookimpl
+from interview_engine.providers import Evaluator
 from interview_engine.testing import FakeEvaluator, FakeQuestionSource
+
+ArqBurst = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
@@ -98,3 +102,25 @@ async def db_engine(database_url: str, source: FakeQuestionSource, evaluator: Fa
     settings = Settings(database_url=database_url, plugins="", tenant="acme", follow_up_timeout_s=5)
     async with Engine(settings, question_source=source, evaluator=evaluator) as engine:
         yield engine
+
+
+async def run_arq_burst(settings: Settings, evaluator: Evaluator | None, *plugins: object) -> None:
+    """Run an arq worker in this process, on its own engine (with ``plugins`` registered), until the queue
+    is empty."""
+    from interview_engine.jobs.arq import build_worker
+
+    async with Engine(settings, question_source=FakeQuestionSource(), evaluator=evaluator, run_jobs=False) as engine:
+        for plugin in plugins:
+            engine.plugins.register(plugin)
+        worker = build_worker(engine, settings, burst=True, handle_signals=False)
+        try:
+            with anyio.fail_after(60):
+                await worker.async_run()
+        finally:
+            await worker.close()
+
+
+@pytest.fixture
+def arq_burst() -> ArqBurst:
+    """``await arq_burst(settings, evaluator, *plugins)``: run an arq worker until the queue is empty."""
+    return run_arq_burst

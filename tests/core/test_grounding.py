@@ -48,6 +48,50 @@ def test_no_evidence_caps_lower() -> None:
     assert _ground(95, ["x", "  "]).score == NO_EVIDENCE_CAP  # too short to count as a quote
 
 
+SHARDING = "We used sharding by customer id so one large tenant could not slow the others down."
+
+
+@pytest.mark.parametrize("quote, kept", [
+    ("sha", False),                        # a fragment inside "sharding" (issue 8)
+    ("harding by customer", False),        # starts inside a word
+    ("sharding by custom", False),         # ends inside a word
+    ("sharding", False),                   # one word carries too little
+    ("we used", False),                    # two words, but 6 letters: too little
+    ("by customer", True),                 # two words, 10 letters
+    ("sharding by customer id", True),
+    ("one large tenant", True),
+])
+def test_quotes_are_whole_words_and_long_enough(quote: str, kept: bool) -> None:
+    assert (_ground(90, [quote], SHARDING).evidence == [quote]) is kept
+
+
+INDEX_KO = "복합 인덱스를 추가하고 EXPLAIN ANALYZE로 실행 계획을 확인한 뒤 p99 지연 시간을 다시 측정했습니다."
+
+
+@pytest.mark.parametrize("quote, kept", [
+    ("덱스를 추가", False),                  # starts inside a word
+    ("인덱스", False),                      # three syllables: too little
+    ("복합 인덱스", True),                   # ends before the particle 를: Korean particles attach to words
+    ("실행 계획을 확인한", True),
+    ("측정했습", True),                      # four syllables, the verb ending cut
+    ("EXPLAIN ANALYZE", True),
+])
+def test_korean_quotes_start_at_a_word_and_have_four_syllables(quote: str, kept: bool) -> None:
+    assert (_ground(90, [quote], INDEX_KO).evidence == [quote]) is kept
+
+
+def test_an_evaluator_that_read_part_of_the_answer_is_flagged() -> None:
+    answer = ANSWER + " " + SHARDING
+    card = ScoreCard(scores=[DimensionScore(dimension="tech", score=90,
+                                            evidence=["EXPLAIN ANALYZE", "sharding by customer id"])],
+                     read_chars=len(ANSWER))
+    grounded = ground_scores(card, SPEC, answer)
+    assert grounded.flags == ["answer_truncated"]
+    assert grounded.scores[0].evidence == ["EXPLAIN ANALYZE"]  # it cannot quote what it did not read
+    whole = card.model_copy(update={"read_chars": len(answer)})
+    assert ground_scores(whole, SPEC, answer).flags == []
+
+
 def test_short_answers_are_capped_whatever_the_model_says() -> None:
     assert _ground(100, ["indexes"], "I would use indexes.").score == TRIVIAL_ANSWER_CAP
     short = "I would add an index and then check the query plan."

@@ -54,3 +54,18 @@ def test_bad_files(tmp_path: Path, content: str, message: str) -> None:
     path.write_text(content)
     with pytest.raises(ConfigurationError, match=message):
         load_settings(path)
+
+
+def test_job_retries_outlive_a_database_restart_and_can_be_shortened(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interview_engine.jobs import RetryPolicy
+
+    s = load_settings()
+    shortest, longest = RetryPolicy.from_settings(s).span_s()
+    assert shortest >= 5 * 60 and longest <= 30 * 60  # minutes of backoff, with jitter between the bounds
+    assert s.job_sweep_interval_s > 0
+    monkeypatch.setenv("INTERVIEW_ENGINE_JOB_RETRY_BASE_S", "0.01")
+    monkeypatch.setenv("INTERVIEW_ENGINE_JOB_SWEEP_INTERVAL_S", "0.5")
+    s = load_settings(job_retry_max_s=0.02, job_max_attempts=4)
+    policy = RetryPolicy.from_settings(s)
+    assert (policy.base_delay_s, policy.max_delay_s, policy.max_attempts) == (0.01, 0.02, 4)
+    assert policy.span_s()[1] <= 0.06 and s.job_sweep_interval_s == 0.5

@@ -1,14 +1,18 @@
-"""The `interview-engine` command: interviews in the terminal, batch runs, plugins, worker, migrations.
+"""The `interview-engine` command: interviews in the terminal, batch runs, reports, plugins, worker, migrations.
 
-Every error a user can cause ends in one line on stderr and a non-zero exit code.
+Every error a user can cause ends in one line on stderr and a non-zero exit code (``failures``); every
+file named on the command line is read with limits (``files``); everything printed is safe for a terminal
+(``terminal``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -17,35 +21,78 @@ from pathlib import Path
 import anyio
 
 from ..engine import Engine
-from ..errors import InterviewEngineError
-from ..models import Report
+from ..models import MAX_ANSWER_CHARS, Report
 from ..plugins import describe_plugins, plugin_manager_for
 from ..session import Session
 from ..settings import Settings, load_settings
 from .extensions import add_extension_commands
-from .files import read_answers, read_spec
-from .render import plugins_text, report_text
+from .failures import CommandError, log_stray_thread_errors, report_failure
+from .files import MAX_FILE_BYTES, MAX_NESTING, MAX_NUMBER_DIGITS, checked_config_file, read_answers, read_spec
+from .interactive import interview_command
+from .render import plugins_text
+from .reports import print_report, settled_report
+from .terminal import VisibleFormatter, emit, json_for_terminal
 
 log = logging.getLogger(__name__)
 
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+RUN_FILES = f"""\
+input files: UTF-8 JSON (a byte order mark is allowed), at most {MAX_FILE_BYTES // 2**20} MiB each; a pipe such
+as /dev/stdin works too. Strict JSON: no NaN or Infinity, no key twice in one object, no integer longer
+than {MAX_NUMBER_DIGITS} digits, at most {MAX_NESTING} levels of nesting.
+
+--spec holds an object; only "role" is required:
+  {{"role": "Backend engineer",       the job, 1-200 characters
+   "level": "mid",                   junior | mid | senior
+   "language": "en",                 en | ko
+   "question_count": 5,              planned questions, 1-30 (follow-ups come on top)
+   "custom_questions": ["Why us?"],  asked word for word, at most question_count of them
+   "max_follow_ups": 1,              follow-ups per question, 0-3
+   "job_description": "...",         grounds the questions, up to 20,000 characters
+   "resume": "...",                  the candidate's resume, up to 50,000 characters
+   "rubric": [{{"key": "depth", "name": "Technical depth", "weight": 2, "description": "..."}}],
+                                     1-12 scoring dimensions (default: the built-in rubric)
+   "emotion_analysis": false}}
+
+--answers holds the answers in the order the questions are asked, follow-ups included:
+  ["first answer", "second answer", ...], a list of {{"text": ...}} objects, or {{"answers": [...]}}.
+  Each answer is 1-{MAX_ANSWER_CHARS:,} characters. Every answer is checked before the interview starts,
+  so a bad file stores nothing; answers left over after the last question are ignored with a warning,
+  and questions left without an answer show as not answered.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    _set_up_output(verbose=args.verbose)
     try:
-        settings = load_settings(args.config)
-        return int(args.handler(args, settings) or 0)
-    except InterviewEngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        settings = load_settings(checked_config_file(args.config))
+        code = int(args.handler(args, settings) or 0)
+        emit(end="")  # a closed stdout is reported here, not by the interpreter at exit
+        return code
+    except BaseException as exc:
+        return report_failure(exc)
+
+
+def _set_up_output(*, verbose: bool) -> None:
+    """Unencodable characters become escapes instead of errors; log records are made visible; exceptions
+    that escape a thread are logged, not printed."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+    log_stray_thread_errors()
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,20 +101,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    interview = commands.add_parser("interview", help="sit an interview in the terminal")
-    interview.add_argument("--spec", type=Path, help="interview spec JSON (else --role/--level/...)")
+    interview = commands.add_parser("interview", help="sit an interview in the terminal (Ctrl-D pauses it)")
+    start = interview.add_mutually_exclusive_group()
+    start.add_argument("--spec", type=Path, help="interview spec JSON, as for `run` (else --role/--level/...)")
+    start.add_argument("--resume", metavar="ID", help="continue a paused or interrupted interview")
+    interview.add_argument("--finish", action="store_true", help="with --resume: end it now and print the report")
     interview.add_argument("--role", default="Backend engineer")
     interview.add_argument("--level", default="mid", choices=["junior", "mid", "senior"])
     interview.add_argument("--language", default="en", choices=["en", "ko"])
     interview.add_argument("--questions", type=int, default=5, help="number of planned questions")
-    interview.set_defaults(handler=_interview)
+    interview.add_argument("--timeout", type=_seconds, default=600, help="seconds to wait for scores")
+    interview.set_defaults(handler=interview_command)
 
-    run = commands.add_parser("run", help="answer an interview from a file and print the report")
-    run.add_argument("--spec", type=Path, required=True, help="interview spec JSON")
-    run.add_argument("--answers", type=Path, required=True, help="JSON list of answers, in order")
+    run = commands.add_parser("run", help="answer an interview from a file and print the report",
+                              epilog=RUN_FILES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--spec", type=Path, required=True, help="interview spec JSON (format below)")
+    run.add_argument("--answers", type=Path, required=True, help="JSON list of answers, in order (format below)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
-    run.add_argument("--timeout", type=float, default=1800, help="seconds to wait for evaluations")
+    run.add_argument("--timeout", type=_seconds, default=1800, help="seconds to wait for evaluations")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="print the report of a finished interview")
+    report.add_argument("interview_id", metavar="ID")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument("--timeout", type=_seconds, default=600, help="seconds to wait for evaluations")
+    report.set_defaults(handler=_report)
 
     plugins = commands.add_parser("plugins", help="list installed plugins, versions and providers")
     plugins.add_argument("--json", action="store_true")
@@ -88,13 +146,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _plugins(args: argparse.Namespace, settings: Settings) -> int:
     infos = describe_plugins(plugin_manager_for(settings))
-    print(json.dumps([asdict(i) for i in infos], indent=2) if args.json else plugins_text(infos))
+    emit(json_for_terminal(json.dumps([asdict(i) for i in infos], indent=2)) if args.json else plugins_text(infos))
     return 0
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     spec = read_spec(args.spec)
-    answers = read_answers(args.answers)
+    answers = read_answers(args.answers, most=spec.question_count * (1 + spec.max_follow_ups))
 
     async def go() -> Report:
         async with Engine(settings) as engine:
@@ -103,10 +161,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if unused:
                 log.warning("%d answers were left over after the last question", unused)
             await session.finish()
-            return await session.report(timeout=args.timeout)
+            return await settled_report(session, args.timeout)
 
-    report = anyio.run(go)
-    print(report.model_dump_json(indent=2) if args.json else report_text(report))
+    print_report(anyio.run(go), as_json=args.json)
     return 0
 
 
@@ -119,54 +176,26 @@ async def _answer_in_order(session: Session, answers: list[str]) -> int:
     return len(remaining)
 
 
-def _interview(args: argparse.Namespace, settings: Settings) -> int:
-    spec = read_spec(args.spec) if args.spec else {
-        "role": args.role, "level": args.level, "language": args.language, "question_count": args.questions,
-    }
-
+def _report(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> Report:
         async with Engine(settings) as engine:
-            session = await engine.start(spec)
-            print(f"Interview {session.id} — answer each question; finish an answer with an empty line.\n"
-                  "Ctrl-D ends the interview early.\n")
-            question = session.current_question
-            while question is not None:
-                text = await anyio.to_thread.run_sync(_read_answer, question.text)
-                if text is None:
-                    break
-                if not text.strip():
-                    print("(an empty answer is not recorded; type an answer, or Ctrl-D to finish)")
-                    continue
-                question = await session.answer(question.id, text)
-            await session.finish()
-            print("\nScoring answers…")
-            return await session.report()
+            session = await engine.resume(args.interview_id)
+            if not session.finished:
+                raise CommandError(
+                    f"interview {session.id} is {session.state.replace('_', ' ')}; continue it with: "
+                    f"interview-engine interview --resume {session.id} (add --finish to end it now)"
+                )
+            return await settled_report(session, args.timeout)
 
-    print(report_text(anyio.run(go)))
+    print_report(anyio.run(go), as_json=args.json)
     return 0
-
-
-def _read_answer(question: str) -> str | None:
-    print(f"\n{question}")
-    lines: list[str] = []
-    while True:
-        try:
-            line = input("> ")
-        except EOFError:
-            return "\n".join(lines) if lines else None
-        if not line and lines:
-            return "\n".join(lines)
-        if line:
-            lines.append(line)
-        elif not lines:
-            return ""
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from ..jobs.arq import build_worker
 
     if settings.jobs != "arq":
-        raise InterviewEngineError("the worker runs arq jobs: set INTERVIEW_ENGINE_JOBS=arq (and REDIS_URL)")
+        raise CommandError("the worker runs arq jobs: set INTERVIEW_ENGINE_JOBS=arq (and REDIS_URL)")
 
     async def go() -> None:
         async with Engine(settings, run_jobs=False) as engine:
@@ -181,6 +210,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.util import CommandError as AlembicError
+
     from ..store.sql import SQLStore
 
     async def go() -> None:
@@ -191,6 +222,9 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.aclose()
 
-    anyio.run(go)
-    print(f"database at {settings.database_url} is at revision {args.revision}")
+    try:
+        anyio.run(go)
+    except AlembicError as exc:
+        raise CommandError(f"cannot migrate to revision {args.revision!r}: {exc}") from exc
+    emit(f"database at {settings.database_url} is at revision {args.revision}")
     return 0

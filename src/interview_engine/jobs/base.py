@@ -4,14 +4,22 @@ a runner only has to run each at least once. Handlers are idempotent by the job'
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..store.base import JobRecord
 
-JobHandler = Callable[[JobRecord], Awaitable[None]]
-"""Runs one job to completion; raises only for failures worth retrying (a database outage)."""
-
 EVALUATE_ANSWER = "evaluate_answer"
+
+
+@dataclass(frozen=True)
+class JobHandler:
+    """What a runner calls to do outbox jobs; the runner keeps the outbox (attempts, deferrals, done)."""
+
+    run: Callable[[JobRecord], Awaitable[None]]
+    """Do the job's work; idempotent. Raises only for failures worth another attempt (a database outage)."""
+    give_up: Callable[[JobRecord, str], Awaitable[None]]
+    """Settle the job's work as failed with the reason (an evaluation is recorded as failed); idempotent."""
 
 
 def evaluation_job(answer_id: str) -> JobRecord:
@@ -24,11 +32,14 @@ class Jobs(Protocol):
     """Runs jobs from the outbox in the background."""
 
     async def start(self) -> None:
-        """Begin running jobs, first resuming those the store still holds as queued."""
+        """Begin running jobs: resume those the store still holds as queued, and sweep the outbox
+        periodically for queued jobs no runner was told of."""
         ...
 
     async def enqueue(self, job: JobRecord) -> None:
-        """Schedule a job already stored in the outbox. Never blocks on the job itself."""
+        """Schedule a job already stored in the outbox (at its ``next_attempt_at``). Never blocks on the job
+        itself. Before ``start`` it does nothing: the job waits in the outbox for a started runner. May raise
+        when the runner's broker is unreachable; the job is still safe in the outbox."""
         ...
 
     async def drain(self, timeout: float | None = None) -> None:

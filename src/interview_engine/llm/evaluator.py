@@ -14,7 +14,7 @@ import logging
 from collections import OrderedDict
 
 from ..errors import EvaluationFailed
-from ..models import DimensionScore, EvaluationRequest, InterviewSpec, ScoreCard
+from ..models import MAX_ANSWER_CHARS, DimensionScore, EvaluationRequest, InterviewSpec, ScoreCard
 from .backend import ChatBackend, ChatMessage
 from .prompts import fence, new_nonce, render
 from .ratings import expected_rating, rating_score, value_offsets
@@ -23,8 +23,10 @@ from .structured import DEFAULT_ATTEMPTS, complete_structured, generate_structur
 
 log = logging.getLogger(__name__)
 
-ANSWER_CHARS = 12_000
-"""Answers are cut to this many characters in the prompt (about 3,000 tokens)."""
+ANSWER_CHARS = MAX_ANSWER_CHARS
+"""By default the evaluator reads the whole of the longest answer accepted. With Qwen2.5's tokenizer,
+20,000 characters make a scoring prompt of about 5,600 tokens in English and 12,700 in Korean
+(bench/prompt_tokens.py), so a model with a smaller context window needs ``answer_chars``."""
 TOKENS_PER_DIMENSION = 140
 FIXED_TOKENS = 200
 """Coverage, verdict and feedback."""
@@ -41,7 +43,9 @@ class LLMEvaluator:
 
     After ``attempts`` invalid outputs it raises EvaluationFailed with the reason, which the session
     records on the evaluation. ``max_tokens`` overrides the scoring step's output budget (which
-    otherwise grows with the rubric)."""
+    otherwise grows with the rubric). ``answer_chars`` cuts answers longer than that for a model with a
+    short context; the score card then says how much was read (``ScoreCard.read_chars``) and the
+    evaluation is flagged."""
 
     def __init__(
         self,
@@ -51,22 +55,27 @@ class LLMEvaluator:
         temperature: float = 0.0,
         seed: int | None = 0,
         max_tokens: int | None = None,
+        answer_chars: int = ANSWER_CHARS,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
+        if answer_chars < 1:
+            raise ValueError("answer_chars must be at least 1")
         self.backend = backend
         self.attempts = attempts
         self.temperature = temperature
         self.seed = seed
         self.max_tokens = max_tokens
+        self.answer_chars = answer_chars
         self._points: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
 
     async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
         spec = request.spec
+        read = request.answer.text[:self.answer_chars]
         raw, completion = await complete_structured(
             self.backend,
             await self.scoring_messages(request),
-            evaluation_schema(spec, request.answer.text),
+            evaluation_schema(spec, read),
             RawScoreCard,
             what=f"evaluation of answer {request.answer.id}",
             error=EvaluationFailed,
@@ -84,12 +93,14 @@ class LLMEvaluator:
             rating = expected_rating(completion.tokens, offsets.get(("scores", d.key, "rating")), dimension.rating)
             evidence = [q.strip() for q in dimension.evidence if q.strip()]
             scores.append(DimensionScore(dimension=d.key, score=rating_score(rating), evidence=evidence))
-        return ScoreCard(scores=scores, feedback=raw.feedback.strip())
+        cut = len(read) < len(request.answer.text)
+        return ScoreCard(scores=scores, feedback=raw.feedback.strip(), read_chars=len(read) if cut else None)
 
     async def scoring_messages(self, request: EvaluationRequest) -> list[ChatMessage]:
         """The chat for the scoring step, asking for the question's key points first if not yet known."""
         opening = points_messages(request)
-        return evaluation_messages(request, await self._key_points(request, opening), opening)
+        points = await self._key_points(request, opening)
+        return evaluation_messages(request, points, opening, answer_chars=self.answer_chars)
 
     async def _key_points(self, request: EvaluationRequest, opening: list[ChatMessage]) -> list[str]:
         spec = request.spec
@@ -136,17 +147,18 @@ def points_messages(request: EvaluationRequest) -> list[ChatMessage]:
 
 
 def evaluation_messages(
-    request: EvaluationRequest, points: list[str], opening: list[ChatMessage] | None = None
+    request: EvaluationRequest, points: list[str], opening: list[ChatMessage] | None = None, *,
+    answer_chars: int = ANSWER_CHARS,
 ) -> list[ChatMessage]:
     """The whole evaluation chat: the opening, the key points as the model's reply, and the fenced
-    answer with the request to score it."""
+    answer (its first ``answer_chars`` characters) with the request to score it."""
     spec = request.spec
     nonce = new_nonce()
     user = render(
         spec.language,
         "evaluation.user",
         nonce=nonce,
-        answer=fence("answer", request.answer.text, nonce, limit=ANSWER_CHARS),
+        answer=fence("answer", request.answer.text, nonce, limit=answer_chars),
         keys=", ".join(d.key for d in spec.rubric),
     )
     return [

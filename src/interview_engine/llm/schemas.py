@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..grounding import carries_meaning
 from ..models import InterviewSpec
+from ..textnorm import fold
 
 QUESTION_CHARS = 300
 QUOTE_CHARS = 160
@@ -23,7 +25,6 @@ POINT_CHARS = 80
 FEEDBACK_CHARS = 300
 COMPETENCY_CHARS = 40
 FRAGMENT_WORDS = 12
-MIN_FRAGMENT_CHARS = 3
 MAX_FRAGMENTS = 80
 _BREAKS = re.compile(r"(?<=[.!?;:。！？])\s+|\n+|,\s+|\s+-\s+|[\"\\\x00-\x1f\x7f]+")
 """Where fragments end: sentence and clause ends, and characters a grammar literal cannot hold safely
@@ -122,13 +123,14 @@ def follow_up_schema() -> dict[str, Any]:
 
 def answer_fragments(answer: str) -> list[str]:
     """The phrases of an answer a quote may be: its sentences and clauses, long ones cut into runs of at
-    most ``FRAGMENT_WORDS`` words (white space collapsed, as evidence matching does)."""
+    most ``FRAGMENT_WORDS`` words (white space collapsed, as evidence matching does), that are long
+    enough to count as evidence (``grounding.carries_meaning``)."""
     fragments: list[str] = []
     for piece in _BREAKS.split(answer):
         words = piece.split()
         for start in range(0, len(words), FRAGMENT_WORDS):
             fragment = " ".join(words[start : start + FRAGMENT_WORDS])
-            if len(fragment) >= MIN_FRAGMENT_CHARS and fragment not in fragments:
+            if carries_meaning(fold(fragment)) and fragment not in fragments:
                 fragments.append(fragment)
     return fragments[:MAX_FRAGMENTS]
 

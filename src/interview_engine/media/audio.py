@@ -265,6 +265,22 @@ def wav_bytes(pcm16k: bytes) -> bytes:
     return out.getvalue()
 
 
+def check_pcm16(audio: object) -> bytes:
+    """A whole recording of 16 kHz mono s16le as bytes; raises InvalidAudio for anything that is not.
+
+    What every Transcriber's ``transcribe`` checks before it does anything else.
+    """
+    if not isinstance(audio, bytes | bytearray | memoryview):
+        raise InvalidAudio(f"audio must be bytes, got {type(audio).__name__}")
+    data = bytes(audio)
+    kind = sniff_not_pcm(data)
+    if kind is not None:
+        raise InvalidAudio(f"expected raw 16 kHz mono s16le PCM, got {kind}")
+    if len(data) % 2:
+        raise InvalidAudio("audio has an odd number of bytes; expected 16-bit PCM")
+    return data
+
+
 async def aligned_pcm16(audio: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """Re-chunk a 16 kHz mono s16le stream into whole samples; raises InvalidAudio on a dangling byte.
 

@@ -36,7 +36,12 @@ JobStatus = Literal["queued", "done", "failed"]
 
 
 class JobRecord(Model):
-    """A background job in the outbox. ``key`` makes it idempotent: one job per key, ever."""
+    """A background job in the outbox. ``key`` makes it idempotent: one job per key, ever.
+
+    Its retry state lives here, so it outlives the process running it: ``attempts`` counts the runs
+    started so far, ``next_attempt_at`` is when a queued job may next run, ``last_error`` why the last one
+    failed.
+    """
 
     key: str
     name: str
@@ -45,6 +50,7 @@ class JobRecord(Model):
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
 
 
 @runtime_checkable
@@ -140,9 +146,22 @@ class Store(Protocol):
         ...
 
     async def pending_jobs(self) -> list[JobRecord]:
-        """Jobs still queued, oldest first: what a runner resumes after a restart."""
+        """Jobs still queued, oldest first, including those not yet due: what a runner resumes after a
+        restart and what the outbox sweep hands over."""
+        ...
+
+    async def get_job(self, key: str) -> JobRecord | None: ...
+
+    async def start_job_attempt(self, key: str) -> int | None:
+        """Count one more run of a queued job, before it runs, and return the new count; None (and no
+        change) when the job is no longer queued."""
+        ...
+
+    async def defer_job(self, key: str, *, error: str, next_attempt_at: datetime) -> None:
+        """Record a failed run of a queued job and when to try it next; it stays queued. No change to a
+        job that is done or failed."""
         ...
 
     async def finish_job(self, key: str, *, error: str | None = None) -> None:
-        """Mark a job done, or failed with its error."""
+        """Mark a job done, or failed (given up) with its error. Counts no attempt."""
         ...

@@ -321,12 +321,38 @@ class SQLStore:
         return [JobRecord.model_validate(dict(r)) for r in rows]
 
     @shielded
+    async def get_job(self, key: str) -> JobRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(t.jobs).where(t.jobs.c.key == key))).mappings().first()
+        return JobRecord.model_validate(dict(row)) if row else None
+
+    @shielded
+    async def start_job_attempt(self, key: str) -> int | None:
+        async with self.engine.begin() as conn:
+            attempts: int | None = (await conn.execute(
+                t.jobs.update()
+                .where(t.jobs.c.key == key, t.jobs.c.status == "queued")
+                .values(attempts=t.jobs.c.attempts + 1)
+                .returning(t.jobs.c.attempts)
+            )).scalar()
+        return attempts
+
+    @shielded
+    async def defer_job(self, key: str, *, error: str, next_attempt_at: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                t.jobs.update()
+                .where(t.jobs.c.key == key, t.jobs.c.status == "queued")
+                .values(last_error=error, next_attempt_at=next_attempt_at)
+            )
+
+    @shielded
     async def finish_job(self, key: str, *, error: str | None = None) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
                 t.jobs.update()
                 .where(t.jobs.c.key == key)
-                .values(status="failed" if error else "done", last_error=error, attempts=t.jobs.c.attempts + 1)
+                .values(status="failed" if error else "done", last_error=error)
             )
 
 

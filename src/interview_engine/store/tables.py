@@ -137,4 +137,5 @@ jobs = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
 )

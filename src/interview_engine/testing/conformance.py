@@ -15,14 +15,17 @@ provider that loads a model is best built once in a module-scoped fixture and ha
             return evaluator
 
 Each suite covers valid output, both interview languages, concurrency, cancellation (a cancelled call
-leaves the provider usable and no task behind) and typed errors for bad input.
+leaves the provider usable and no task behind) and typed errors for bad input; transcribers also take
+recordings of any length.
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 import anyio
@@ -61,6 +64,7 @@ from ..models import (
     TranscriptEvent,
     TranscriptionOptions,
     TranscriptSegment,
+    utcnow,
 )
 
 SPECS: dict[str, InterviewSpec] = {
@@ -99,6 +103,22 @@ async def _settled_task_count(before: int) -> int:
             break
         await anyio.sleep(0.02)
     return _task_count()
+
+
+def created_lazily(plugin: str, family: str, name: str, options: dict[str, Any], heavy: list[str]) -> str:
+    """In a fresh interpreter, discover ``plugin`` and check that none of the ``heavy`` modules were
+    imported, then create its ``family`` provider ``name`` with ``options`` and check that they were.
+    Returns the provider's class name; a failed check raises AssertionError with the child's stderr."""
+    code = (
+        "import sys; from interview_engine.plugins import ProviderRegistry, build_plugin_manager; "
+        f"r = ProviderRegistry(build_plugin_manager(allow=[{plugin!r}])); heavy = set({heavy!r}); "
+        "assert not heavy & set(sys.modules), f'imported at discovery: {heavy & set(sys.modules)}'; "
+        f"t = r.create({family!r}, {name!r}, {options!r}); "
+        "assert heavy <= set(sys.modules), 'not imported by the factory'; print(type(t).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
 
 
 class ProviderConformance:
@@ -251,19 +271,73 @@ async def _endless_silence() -> AsyncIterator[bytes]:
         yield bytes(320)
 
 
+def voiced(seconds: float = 2.0) -> bytes:
+    """A speech-like synthetic signal (a 140 Hz buzz with harmonics, in syllable-length bursts), 16 kHz
+    mono s16le: loud enough for any voice-activity detector, for providers with no speech sample."""
+    t = np.arange(int(16000 * seconds)) / 16000
+    buzz = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 6))
+    bursts = (np.sin(2 * np.pi * 3 * t) > -0.3).astype(np.float64)
+    return (0.25 * buzz * bursts * 32767 / 2.3).astype("<i2").tobytes()
+
+
+def quiet_noise(seconds: float, seed: int = 0) -> bytes:
+    """Room noise about 60 dB below full scale."""
+    noise = np.random.default_rng(seed).normal(0, 30, int(16000 * seconds))
+    return noise.astype("<i2").tobytes()
+
+
+LENGTHS = ("empty", "one_sample", "one_frame", "frame_boundary_minus_one", "frame_boundary",
+           "frame_boundary_plus_one")
+"""Recording lengths every transcriber must take (see ``TranscriberConformance.cut``)."""
+
+NOT_AUDIO: dict[str, Any] = {
+    "wav_file": b"RIFF\x24\x0c\x00\x00WAVEfmt " + bytes(3200),
+    "text": b"this is a sentence of plain text, not sixteen-bit audio samples.",
+    "str": "a string, not bytes",
+}
+
+
 class TranscriberConformance(ProviderConformance):
-    """Conformance for Transcriber providers. Override ``speech`` with (pcm, options, expected words)."""
+    """Conformance for Transcriber providers. Override ``speech`` with (pcm, options, expected words), and
+    ``frame_samples`` with the provider's own audio frame if it has one."""
 
     timeout: ClassVar[float] = 120.0
+    frame_samples: ClassVar[int] = 320
+    """The provider's framing in samples (its voice-activity or feature frame): recordings that end on a
+    frame boundary inside speech, and one sample either side of it, are tested."""
+    long_recording_s: ClassVar[float] = 60.0
+    """Length of the long recording: speech, quiet room noise, speech again."""
 
     @pytest.fixture
     def speech(self) -> tuple[bytes, TranscriptionOptions, list[str]] | None:
         """16 kHz mono s16le speech, the options to hear it with, and words it must contain."""
         return None
 
-    async def _stream(self, provider: Any, pcm: bytes, options: TranscriptionOptions) -> list[TranscriptEvent]:
+    @pytest.fixture
+    def recording(self, speech: Any) -> tuple[bytes, TranscriptionOptions]:
+        """Audio to cut to any length: the speech sample, or a voiced synthetic signal."""
+        if speech is None:
+            return voiced(), TranscriptionOptions()
+        return speech[0], speech[1]
+
+    def cut(self, pcm: bytes, length: str) -> bytes:
+        """``pcm`` cut to one of LENGTHS; the frame boundary is two thirds into it, inside speech."""
+        f = self.frame_samples
+        boundary = max(len(pcm) // 2 * 2 // 3 // f, 1) * f
+        samples = {"empty": 0, "one_sample": 1, "one_frame": f, "frame_boundary_minus_one": boundary - 1,
+                   "frame_boundary": boundary, "frame_boundary_plus_one": boundary + 1}[length]
+        return pcm[:2 * samples]
+
+    async def _stream(self, provider: Any, pcm: bytes, options: TranscriptionOptions,
+                      size: int = 3200) -> list[TranscriptEvent]:
         with anyio.fail_after(self.timeout):
-            return [e async for e in provider.stream(_chunks(pcm), options)]
+            return [e async for e in provider.stream(_chunks(pcm, size), options)]
+
+    async def _transcribe(self, provider: Any, pcm: Any, options: TranscriptionOptions) -> Transcript:
+        with anyio.fail_after(self.timeout):
+            transcript = await provider.transcribe(pcm, options)
+        assert isinstance(transcript, Transcript)
+        return transcript
 
     async def test_streams_speech(self, provider: Any, speech: Any) -> None:
         if speech is None:
@@ -279,9 +353,7 @@ class TranscriberConformance(ProviderConformance):
         if speech is None:
             pytest.skip("no speech sample for this provider")
         pcm, options, words = speech
-        with anyio.fail_after(self.timeout):
-            transcript = await provider.transcribe(pcm, options)
-        assert isinstance(transcript, Transcript)
+        transcript = await self._transcribe(provider, pcm, options)
         assert any(w.lower() in transcript.text.lower() for w in words)
 
     async def test_silence_gives_no_words(self, provider: Any) -> None:
@@ -291,12 +363,48 @@ class TranscriberConformance(ProviderConformance):
     async def test_zero_length_audio(self, provider: Any) -> None:
         events = await self._stream(provider, b"", TranscriptionOptions())
         assert not any(e.text.strip() for e in events)
-        with anyio.fail_after(self.timeout):
-            assert (await provider.transcribe(b"", TranscriptionOptions())).text == ""
+        assert (await self._transcribe(provider, b"", TranscriptionOptions())).text == ""
+
+    @pytest.mark.parametrize("length", LENGTHS[1:])
+    async def test_recording_of_any_length(self, provider: Any, recording: Any, length: str) -> None:
+        pcm, options = recording
+        part = self.cut(pcm, length)
+        await self._transcribe(provider, part, options)
+        events = await self._stream(provider, part, options)
+        assert all(isinstance(e, TranscriptEvent) for e in events)
+
+    async def test_long_recording(self, provider: Any, recording: Any, speech: Any) -> None:
+        pcm, options = recording
+        gap = max(self.long_recording_s - 2 * len(pcm) / 32000, 0.0)
+        long = pcm + quiet_noise(gap) + pcm
+        transcript = await self._transcribe(provider, long, options)
+        events = await self._stream(provider, long, options)
+        if speech is not None:
+            final = " ".join(e.text for e in events if e.kind == "final").lower()
+            assert any(w.lower() in transcript.text.lower() for w in speech[2]), transcript.text
+            assert any(w.lower() in final for w in speech[2]), final
+
+    async def test_chunks_of_odd_sizes(self, provider: Any, recording: Any, speech: Any) -> None:
+        pcm, options = recording
+        events = await self._stream(provider, pcm, options, size=3201)
+        if speech is not None:
+            final = " ".join(e.text for e in events if e.kind == "final").lower()
+            assert any(w.lower() in final for w in speech[2]), final
 
     async def test_odd_bytes_are_invalid_audio(self, provider: Any) -> None:
         with pytest.raises(InvalidAudio):
             await self._stream(provider, bytes(3201), TranscriptionOptions())
+        with pytest.raises(InvalidAudio):
+            await self._transcribe(provider, bytes(3201), TranscriptionOptions())
+
+    @pytest.mark.parametrize("kind", NOT_AUDIO)
+    async def test_non_audio_is_invalid_audio(self, provider: Any, kind: str) -> None:
+        data = NOT_AUDIO[kind]
+        with pytest.raises(InvalidAudio):
+            await self._transcribe(provider, data, TranscriptionOptions())
+        with pytest.raises(InvalidAudio), anyio.fail_after(self.timeout):
+            async for _ in provider.stream(_chunks(data, 16), TranscriptionOptions()):
+                pass
 
     async def test_concurrent_streams(self, provider: Any) -> None:
         streams = await gather(2, lambda _: self._stream(provider, bytes(16000), TranscriptionOptions()))
@@ -469,6 +577,31 @@ class StoreConformance:
         samples = [EmotionSample(interview_id=interview.id, t=t, face_count=n) for t, n in ((4.0, 0), (2.0, 1))]
         await store.add_emotion_samples(samples)
         assert [s.t for s in await store.list_emotion_samples(interview.id)] == [2.0, 4.0]
+
+    async def test_job_attempts_and_retry_state(self, store: Any) -> None:
+        interview, questions = self._interview()
+        await store.create_interview(interview, questions)
+        answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="x")
+        key = evaluation_job(answer.id).key
+        await store.record_answer(answer, evaluation_job(answer.id))
+        fresh = await store.get_job(key)
+        assert (fresh.status, fresh.attempts, fresh.last_error) == ("queued", 0, None)
+        assert fresh.next_attempt_at <= utcnow()
+        assert await store.start_job_attempt(key) == 1
+        due = utcnow() + timedelta(minutes=5)
+        await store.defer_job(key, error="connection refused", next_attempt_at=due)
+        deferred = await store.get_job(key)
+        assert (deferred.status, deferred.attempts, deferred.last_error) == ("queued", 1, "connection refused")
+        assert deferred.next_attempt_at == due
+        assert [j.next_attempt_at for j in await store.pending_jobs()] == [due]
+        assert await store.start_job_attempt(key) == 2
+        await store.finish_job(key)
+        done = await store.get_job(key)
+        assert (done.status, done.attempts) == ("done", 2)  # finishing counts no attempt
+        assert await store.start_job_attempt(key) is None  # a finished job is not started again
+        await store.defer_job(key, error="late", next_attempt_at=due)
+        assert (await store.get_job(key)).status == "done"
+        assert await store.get_job("no such job") is None
 
     async def test_jobs_finish(self, store: Any) -> None:
         interview, questions = self._interview()

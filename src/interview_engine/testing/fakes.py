@@ -10,7 +10,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 
 import anyio
 
-from ..errors import EvaluationFailed, InvalidAudio
+from ..errors import EvaluationFailed
+from ..media.audio import aligned_pcm16, check_pcm16
 from ..models import (
     EMOTIONS,
     DimensionScore,
@@ -111,7 +112,7 @@ class FakeEvaluator:
 class FakeTranscriber:
     """Consumes the audio, then emits each enqueued text as interim words and one final event.
 
-    Raises InvalidAudio for an odd number of bytes (not 16-bit PCM), as real transcribers must.
+    Takes chunks of any size; raises InvalidAudio for what is not 16-bit PCM, as real transcribers must.
     """
 
     def __init__(self) -> None:
@@ -125,9 +126,7 @@ class FakeTranscriber:
         self, audio: AsyncIterable[bytes], options: TranscriptionOptions
     ) -> AsyncIterator[TranscriptEvent]:
         total = 0
-        async for chunk in audio:
-            if len(chunk) % 2:
-                raise InvalidAudio("audio chunk has an odd number of bytes; expected 16-bit PCM")
+        async for chunk in aligned_pcm16(audio):
             total += len(chunk)
         self.bytes_received += total
         seconds = total / (2 * options.sample_rate)
@@ -141,9 +140,7 @@ class FakeTranscriber:
         yield TranscriptEvent(kind="utterance_end", end=seconds)
 
     async def transcribe(self, audio: bytes, options: TranscriptionOptions) -> Transcript:
-        if len(audio) % 2:
-            raise InvalidAudio("audio has an odd number of bytes; expected 16-bit PCM")
-        self.bytes_received += len(audio)
+        self.bytes_received += len(check_pcm16(audio))
         return Transcript(text=self._texts.popleft() if self._texts else "")
 
 

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from interview_engine.grounding import ground_scores
+from interview_engine.injection import screen_answer
 from interview_engine.llm import (
     GenerationRequest,
     LLMEvaluator,
@@ -109,8 +110,10 @@ async def test_evaluation_validates_and_quotes_only_the_answer(recording: Record
     recording.assert_schema_valid()
     assert [schema for schema, _, _ in recording.outputs] == [points_schema(), evaluation_schema(spec, text)]
     grounded = ground_scores(card, spec, text)
+    content = screen_answer(text).content  # what the engine would have sent: nothing of HOSTILE
     for raw, kept in zip(card.scores, grounded.scores, strict=True):
-        assert kept.evidence == raw.evidence  # every quote was verbatim: the decoder could quote nothing else
+        # every quote was verbatim (the decoder could quote nothing else), so all that count are kept
+        assert kept.evidence == [q for q in raw.evidence if q in content]
         assert 0 <= kept.score <= 100
 
 

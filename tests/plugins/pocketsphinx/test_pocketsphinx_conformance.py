@@ -10,6 +10,8 @@ from interview_engine.testing.conformance import TranscriberConformance
 
 
 class TestPocketsphinxConformance(TranscriberConformance):
+    frame_samples = 480  # PocketSphinx's voice-activity frame (30 ms)
+
     @pytest.fixture
     def provider(self, transcriber: PocketsphinxTranscriber) -> PocketsphinxTranscriber:
         return transcriber

@@ -10,8 +10,8 @@ from typing import Any
 
 import anyio
 
-from interview_engine.errors import ConfigurationError, InvalidAudio, TranscriptionError
-from interview_engine.media.audio import sniff_not_pcm, wav_bytes
+from interview_engine.errors import ConfigurationError, TranscriptionError
+from interview_engine.media.audio import check_pcm16, wav_bytes
 from interview_engine.media.audio_pipeline import sole_error
 from interview_engine.models import Transcript, TranscriptEvent, TranscriptionOptions, TranscriptSegment
 
@@ -91,11 +91,9 @@ class DeepgramTranscriber:
         """Transcribe a whole recording of 16 kHz mono s16le with the pre-recorded API."""
         from deepgram.core.api_error import ApiError
 
+        audio = check_pcm16(audio)
         if not audio:
             return Transcript(text="")
-        kind = sniff_not_pcm(audio)
-        if len(audio) % 2 or kind:
-            raise InvalidAudio(f"expected 16 kHz mono s16le PCM, got {kind or 'an odd number of bytes'}")
         try:
             response = await self._client.listen.v1.media.transcribe_file(
                 request=wav_bytes(audio), model=self.model, language=self._language(options),

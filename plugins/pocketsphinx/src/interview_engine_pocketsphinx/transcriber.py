@@ -56,7 +56,11 @@ class _Utterances:
 
     def finish(self) -> list[TranscriptEvent]:
         events: list[TranscriptEvent] = []
-        speech = self.ep.end_stream(self.rest) if self.rest or self.in_utt else None
+        speech = None
+        if self.rest or self.in_utt or self.ep.in_speech:
+            # end_stream reads its buffer's first byte even when it is empty (IndexError), so a stream
+            # that ends on a frame boundary hands over its empty tail as one silent sample
+            speech = self.ep.end_stream(self.rest or bytes(2))
         self.rest = b""
         if speech is not None:
             self._speech(speech)
