@@ -434,6 +434,35 @@ async def test_a_lost_notice_is_healed_by_the_periodic_catch_up(sqlite_db: Async
         consumer.cancel()
 
 
+async def test_a_live_subscriber_survives_a_failed_read_and_retries(
+        sqlite_db: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    interview = new_interview()
+
+    class Deaf(InProcessBroker):  # no notices: only the catch-up finds the events
+        async def publish(self, interview_id: str, seq: int) -> None:
+            pass
+
+    async with EventLog(sqlite_db, Deaf(), catchup_interval_s=0.2) as log:
+        got: list[Event] = []
+        consumer = asyncio.create_task(_collect(log.subscribe(tenant_id=TENANT, interview_id=interview), got))
+        await asyncio.sleep(0.1)
+        read_after = log._read_after
+        failures = 2
+
+        async def flaky(*args: Any) -> list[Event]:
+            nonlocal failures
+            if failures:
+                failures -= 1
+                raise sa.exc.OperationalError("SELECT", {}, ConnectionResetError("database restarting"))
+            return await read_after(*args)
+
+        monkeypatch.setattr(log, "_read_after", flaky)
+        await publish_n(log, interview, 3)
+        await wait_for(lambda: len(got) == 3, timeout=5)
+        assert failures == 0 and not consumer.done()
+        consumer.cancel()
+
+
 async def _collect(stream: AsyncIterator[Event], into: list[Event]) -> None:
     async for event in stream:
         into.append(event)

@@ -198,6 +198,7 @@ class EventLog:
         self._queue_size = queue_size
         self._catchup_interval_s = catchup_interval_s
         self._page_size = page_size
+        self._retry_s = min(1.0, catchup_interval_s)
         self._local: dict[str, _LocalStream] = {}
         self._started = False
         self._start_lock = asyncio.Lock()
@@ -341,8 +342,14 @@ class EventLog:
                     raise SubscriberLagged(format_event_id(sub.cursor) if sub.cursor else None, self._queue_size)
                 if sub.poked:
                     sub.poked = False
-                    async for event in self._catch_up(sub, interview_id):
-                        yield event
+                    try:
+                        async for event in self._catch_up(sub, interview_id):
+                            yield event
+                    except (sa.exc.SQLAlchemyError, OSError) as exc:  # the database is away: try again soon
+                        log.warning("reading events of interview %s failed (%s: %s); retrying", interview_id,
+                                    exc.__class__.__name__, exc)
+                        await asyncio.sleep(self._retry_s)
+                        sub.poked = True
                     continue
                 if not sub.items:
                     sub.wake.clear()
@@ -353,8 +360,7 @@ class EventLog:
                     continue
                 if event.seq > sub.cursor + 1:  # a notice was lost: the table has what is between
                     sub.items.appendleft(event)
-                    async for missed in self._catch_up(sub, interview_id):
-                        yield missed
+                    sub.poked = True
                     continue
                 sub.cursor = event.seq
                 if sub.visible(event):
@@ -419,9 +425,11 @@ class EventLog:
             self._catchup_now.clear()
             try:
                 await self._poke_behind(list(self._local))
-            except Exception as exc:
+            except Exception as exc:  # e.g. right after a reconnect, before the database is back too
                 log.warning("event catch-up failed (%s: %s); trying again in %g s", type(exc).__name__, exc,
-                            self._catchup_interval_s)
+                            self._retry_s)
+                await asyncio.sleep(self._retry_s)
+                self._catchup_now.set()
 
     async def _poke_behind(self, interview_ids: Iterable[str]) -> None:
         ids = list(interview_ids)
