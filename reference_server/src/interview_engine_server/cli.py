@@ -50,6 +50,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="trust X-Forwarded-For/Proto from --forwarded-allow-ips (behind a load balancer)")
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    serve.add_argument("--timeout-keep-alive", type=int, default=75,
+                       help="seconds an idle connection stays open (above the load balancer's idle timeout)")
     serve.set_defaults(handler=_serve)
 
     tenants = commands.add_parser("tenants", help="manage the server's tenants")
@@ -76,7 +78,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
           f"  OpenAPI:       {server_settings.public_url}/v1/openapi.json", flush=True)
     config: dict[str, Any] = {"host": args.host, "port": args.port, "proxy_headers": args.proxy_headers,
                               "forwarded_allow_ips": args.forwarded_allow_ips, "log_level": "info",
-                              "server_header": False, "access_log": not args.no_access_log}
+                              "server_header": False, "access_log": not args.no_access_log,
+                              "timeout_keep_alive": args.timeout_keep_alive}
     if args.workers > 1:
         os.environ["INTERVIEW_ENGINE_SERVER_SECRET_KEY"] = server_settings.require_secret()
         os.environ["INTERVIEW_ENGINE_SERVER_PUBLIC_URL"] = server_settings.public_url

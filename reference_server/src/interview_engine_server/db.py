@@ -59,8 +59,11 @@ def run_server_migrations(sync_connection: Connection, revision: str = "heads") 
 
 
 def reads(db: AsyncEngine) -> AsyncEngine:
-    """The engine for single-statement reads: autocommit, so a read is one round trip (no BEGIN and
-    COMMIT around it). The pool is shared with ``db``."""
+    """The engine for single-statement reads. On Postgres it autocommits, so a read is one round trip (no
+    BEGIN and COMMIT around it); the pool is shared with ``db``. SQLite begins no transaction for a read
+    anyway (and switching its isolation level costs a thread hop each way), so there it is ``db``."""
+    if db.dialect.name == "sqlite":
+        return db
     return db.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -74,13 +77,15 @@ async def open_database(url: str, *, pool_size: int = 10) -> AsyncEngine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigurationError(f"invalid database URL: {exc}") from None
-    kwargs: dict[str, object] = {}  # no pre-ping: a round trip per checkout; a dropped connection is
-    # invalidated when it fails and the next checkout gets a fresh one
+    # No pre-ping and no rollback when a connection goes back to the pool: each would be a round trip per
+    # use. Every use ends its own transaction (engine.begin() commits or rolls back; a connect() block
+    # rolls back on close), and a dropped connection is invalidated when it fails.
+    kwargs: dict[str, object] = {"pool_reset_on_return": None}
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
         if parsed.database in (None, "", ":memory:"):
             raise ConfigurationError("the server needs a database file or server, not an in-memory SQLite database")
-        kwargs = {"pool_size": 1, "max_overflow": 0, "connect_args": {"check_same_thread": False}}
+        kwargs.update(pool_size=1, max_overflow=0, connect_args={"check_same_thread": False})
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     try:
