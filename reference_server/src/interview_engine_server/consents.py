@@ -64,6 +64,9 @@ class Consents:
                 "id": secrets.token_hex(16), "interview_id": interview_id, "tenant_id": tenant_id,
                 "notice_text": notice_text, "ip": ip, "user_agent": user_agent, **consent.model_dump(),
             })
+            await conn.execute(t.interviews.update().where(t.interviews.c.interview_id == interview_id,
+                                                           t.interviews.c.consented_at.is_(None))
+                               .values(consented_at=consent.agreed_at))
         return consent
 
     async def latest(self, interview_id: str) -> Consent | None:

@@ -31,6 +31,7 @@ class InterviewRecord:
     clock_started_at: datetime | None
     clock_paused_at: datetime | None
     clock_paused_s: float
+    consented_at: datetime | None
     created_at: datetime
 
     @property
@@ -51,7 +52,8 @@ class InterviewRecords:
             "interview_id": interview_id, "tenant_id": tenant_id, "created_by": created_by,
             "external_ref": external_ref, "token_version": 1, "time_limit_s": time_limit_s,
             "extra_time_s": extra_time_s, "no_time_limit": no_time_limit, "clock_question_id": None,
-            "clock_started_at": None, "clock_paused_at": None, "clock_paused_s": 0.0, "created_at": utcnow(),
+            "clock_started_at": None, "clock_paused_at": None, "clock_paused_s": 0.0, "consented_at": None,
+            "created_at": utcnow(),
         }
         async with self._db.begin() as conn:
             await conn.execute(t.interviews.insert(), values)

@@ -92,10 +92,12 @@ interviews = sa.Table(
     sa.Column("clock_started_at", UTC_TIME, nullable=True),
     sa.Column("clock_paused_at", UTC_TIME, nullable=True),
     sa.Column("clock_paused_s", sa.Float, nullable=False),
+    sa.Column("consented_at", UTC_TIME, nullable=True),
     sa.Column("created_at", UTC_TIME, nullable=False),
 )
 """What the server adds to an SDK interview: who created it, candidate token version (bumping it revokes
-every candidate token), time limit and accommodations, and the clock of the question being answered."""
+every candidate token), time limit and accommodations, the clock of the question being answered, and when
+the candidate first consented (the consents themselves are in ``server_consents``)."""
 
 consents = sa.Table(
     "server_consents",

@@ -126,8 +126,8 @@ async def _state(call: Call[Any, Any], session: Session, record: InterviewRecord
         summary_available=session.finished and tenant.candidate_summary, token_expires_at=principal.expires_at)
 
 
-async def _require_consent(call: Call[Any, Any], session: Session) -> None:
-    if await call.services.consents.latest(session.id) is None:
+def _require_consent(record: InterviewRecord) -> None:
+    if record.consented_at is None:
         raise Conflict("the candidate has not consented yet", code="consent_required")
 
 
@@ -158,8 +158,8 @@ async def give_consent(call: Call[ConsentRequest, NoQuery]) -> CandidateState:
 
 async def current_question(call: Call[None, NoQuery]) -> CandidateQuestion:
     """The question to answer now, with its clock."""
+    _require_consent(call.record)
     session, record = await _load(call)
-    await _require_consent(call, session)
     question = await _shown(call, session, record)
     if question is None:
         raise Conflict("there is no question to answer; finish the interview", code="no_current_question")
@@ -168,8 +168,8 @@ async def current_question(call: Call[None, NoQuery]) -> CandidateQuestion:
 
 async def save_draft(call: Call[DraftRequest, NoQuery]) -> Draft:
     """Save the answer in progress for the current question (replacing the previous draft)."""
+    _require_consent(call.record)
     session, _ = await _load(call)
-    await _require_consent(call, session)
     current = session.current_question
     if current is None or current.id != call.body.question_id:
         raise Conflict("that is not the current question", code="wrong_question")
@@ -178,8 +178,8 @@ async def save_draft(call: Call[DraftRequest, NoQuery]) -> Draft:
 
 async def submit_answer(call: Call[AnswerRequest, NoQuery]) -> AnswerAccepted:
     """Answer the current question with text. The answer is stored before anything else happens to it."""
+    _require_consent(call.record)
     session, record = await _load(call)
-    await _require_consent(call, session)
     services, body = call.services, call.body
     next_question = await session.answer(body.question_id, body.text, source="typed")
     answer = next(a for a in session.answers if a.question_id == body.question_id)

@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("clock_started_at", UTCDateTime(), nullable=True),
         sa.Column("clock_paused_at", UTCDateTime(), nullable=True),
         sa.Column("clock_paused_s", sa.Float(), nullable=False),
+        sa.Column("consented_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
