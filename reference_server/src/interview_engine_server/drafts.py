@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from . import tables as t
 from .clock import utcnow
 from .db import reads
-from .fields import SafeText
+from .fields import RecordId, SafeText
 
 MAX_DRAFT_CHARS = 20_000
 
@@ -22,7 +22,7 @@ MAX_DRAFT_CHARS = 20_000
 class DraftRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    question_id: RecordId
     text: Annotated[SafeText, Field(max_length=MAX_DRAFT_CHARS)]
 
 

@@ -21,7 +21,8 @@ def _storable(value: str) -> str:
 SafeText = Annotated[str, AfterValidator(_storable)]
 """Text any database stores as given: no NUL, no lone surrogate. Stored and returned verbatim (as JSON
 strings, never as markup), so markup in it stays inert."""
-InterviewId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+RecordId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+"""The id of an interview or a question: 32 hex digits."""
 
 
 def _iso_text(value: Any) -> Any:

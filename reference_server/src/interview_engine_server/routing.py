@@ -52,7 +52,6 @@ PATH_PARAMETERS: dict[str, tuple[str, str]] = {
 }
 """Every path parameter and the pattern it must match; a path with anything else matches no route (404),
 so ``/v1/accounts/invites`` can never be read as an account id."""
-_PATH_PATTERNS = {name: re.compile(pattern) for name, (pattern, _) in PATH_PARAMETERS.items()}
 
 
 class _PatternConvertor(StringConvertor):
@@ -177,7 +176,7 @@ async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
             principal = await services.authenticator.authenticate(request)
             endpoint.access.check(principal)
             await services.rate_limits.hit_principal(principal)
-        path = _path_values(endpoint, request)
+        path = {name: str(request.path_params[name]) for name in endpoint.path_parameters}  # matched already
         if principal is not None:
             request.state.interview_record = await _owned_interview(services, principal, path)
         query = _query(endpoint, request)
@@ -195,16 +194,6 @@ async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
     if isinstance(result, Response):
         return result
     return Response(result.model_dump_json(), status_code=endpoint.status, media_type="application/json")
-
-
-def _path_values(endpoint: Endpoint, request: Request) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in endpoint.path_parameters:
-        value = str(request.path_params.get(name, ""))
-        if not _PATH_PATTERNS[name].match(value):
-            raise NotFound()
-        values[name] = value
-    return values
 
 
 async def _owned_interview(services: Services, principal: Principal, path: dict[str, str]) -> InterviewRecord | None:

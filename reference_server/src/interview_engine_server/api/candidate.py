@@ -17,7 +17,7 @@ from ..clock import utcnow
 from ..consents import Consent, ConsentNotice, ConsentRequest, notice_sha256
 from ..drafts import Draft, DraftRequest
 from ..errors import Conflict, Forbidden, Invalid
-from ..fields import InterviewId
+from ..fields import RecordId
 from ..records import InterviewRecord
 from ..routing import Call, Endpoint, NoQuery
 from ..timing import QuestionClock, reading
@@ -53,7 +53,7 @@ class CandidateState(BaseModel):
 class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question_id: InterviewId
+    question_id: RecordId
     text: Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_CHARS)]
 
 
