@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
-from interview_engine_faster_whisper import FasterWhisperTranscriber
-from interview_engine_pocketsphinx import PocketsphinxTranscriber
+from interview_engine_deepgram.transcriber import DeepgramTranscriber
+from interview_engine_faster_whisper.transcriber import FasterWhisperTranscriber
+from interview_engine_pocketsphinx.transcriber import PocketsphinxTranscriber
 
 from interview_engine.media.audio_pipeline import AnswerEnded, AudioPipeline
 from interview_engine.media.endpoint import EndpointConfig

@@ -24,7 +24,7 @@ from .jobs.retry import RetryPolicy, attempt_job
 from .listing import build_query
 from .models import InterviewPage, InterviewSpec, InterviewState
 from .plugins import ProviderRegistry, plugin_manager_for
-from .providers import FAMILIES, EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
+from .providers import EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
 from .session import Session, SessionContext, abandon_evaluation, evaluate_answer, finalize, parse_spec
 from .settings import AUTO, EMBEDDED_DEFAULTS, Settings, load_settings
 from .store.base import JobRecord, Store
@@ -119,12 +119,8 @@ class Engine:
             stack.push_async_callback(jobs.aclose)
 
     async def _create(self, family: str, name: str, options: dict[str, Any]) -> Any:
-        """Build a provider in a worker thread (a factory may load a model) and check its protocol."""
-        provider = await anyio.to_thread.run_sync(self.providers.create, family, name, options)
-        protocol = FAMILIES[family]
-        if not isinstance(provider, protocol):
-            raise ConfigurationError(f"{family} {name!r} does not implement {protocol.__name__}")
-        return provider
+        """Build a provider in a worker thread (a factory may load a model); the registry checks its protocol."""
+        return await anyio.to_thread.run_sync(self.providers.create, family, name, options)
 
     def _make_jobs(self, store: Store) -> Jobs:
         s = self.settings

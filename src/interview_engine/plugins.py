@@ -1,13 +1,23 @@
-"""Plugin loading: built-ins plus the ``interview_engine`` entry point group, filtered by an allow-list,
-and the provider registry the register hooks fill."""
+"""Plugin loading: built-ins plus the ``interview_engine`` entry point group, filtered by an allow-list;
+the provider registry the register hooks fill; and lifecycle hooks called from async code.
+
+Every hook is called through pluggy (``pm.hook``), so ``tryfirst``/``trylast`` and hook wrappers work as
+pluggy documents. The manager checks each plugin as it is registered (an unknown hook name or an argument
+its spec lacks is a ConfigurationError naming the plugin) and wraps each of its implementations so that
+errors name the plugin at fault: a register hook that raises, or registers something that is not a
+factory, fails loading; a lifecycle implementation that raises is logged and the others still run.
+"""
 
 from __future__ import annotations
 
+import difflib
+import functools
 import importlib
 import inspect
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points, version
 from typing import Any
@@ -16,9 +26,16 @@ import anyio
 import pluggy
 
 from . import hookspecs
-from .errors import ConfigurationError, UnknownPlugin, UnknownProvider
+from .errors import (
+    ConfigurationError,
+    InterviewEngineError,
+    ProviderError,
+    UnknownPlugin,
+    UnknownProvider,
+    error_summary,
+)
 from .hookspecs import PROJECT, PROVIDER_HOOKS
-from .providers import ProviderFactory
+from .providers import FAMILIES, ProviderFactory
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +47,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "interview_engine.builtin.question_bank",
     "interview_engine.builtin.sql_store",
 )
+
+REGISTER_HOOKS = frozenset(PROVIDER_HOOKS.values())
+
+_registering_plugin: ContextVar[str | None] = ContextVar("registering_plugin", default=None)
+"""The plugin whose register hook is running, so ``register(name, factory)`` knows who called it."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,84 @@ class PluginInfo:
     providers: dict[str, list[str]] = field(default_factory=dict)
 
 
+class EnginePluginManager(pluggy.PluginManager):
+    """pluggy's PluginManager with the engine's hook specs, checking and wrapping each plugin it registers
+    (see the module docstring). Plugins registered later, by a host or a test, get the same treatment."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT)
+        self.add_hookspecs(hookspecs)
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        label = name or self.get_canonical_name(plugin)
+        try:
+            registered = super().register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            problem = " ".join(str(exc).split())
+            raise ConfigurationError(f"plugin {label!r} does not fit the hook specs: {problem}") from exc
+        try:
+            self.check_pending()
+        except pluggy.PluginValidationError as exc:
+            message = self._unknown_hooks(plugin, label)
+            self.unregister(plugin)
+            raise ConfigurationError(message) from exc
+        for caller in self.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
+                    # pluggy offers no hook around one implementation's call; its HookImpl keeps the
+                    # function in a plain attribute that every call reads, so the guard replaces it there
+                    impl.function = _guarded(caller.name, label, impl.function)  # type: ignore[misc]
+        return registered
+
+    def _unknown_hooks(self, plugin: object, label: str) -> str:
+        known = [name for name in vars(self.hook) if getattr(self.hook, name).has_spec()]
+        unknown = [c.name for c in self.get_hookcallers(plugin) or [] if not c.has_spec()]
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(f"{name!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        return (f"plugin {label!r} implements an unknown hook {', '.join(hints)} "
+                f"(mark a hook of your own with @hookimpl(optionalhook=True))")
+
+
+def _guarded(hook_name: str, plugin: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (one plugin's implementation of ``hook_name``) with its errors attributed to ``plugin``."""
+    if hook_name in REGISTER_HOOKS:
+
+        @functools.wraps(function)
+        def register_hook(*args: Any, **kwargs: Any) -> Any:
+            token = _registering_plugin.set(plugin)
+            try:
+                return function(*args, **kwargs)
+            except InterviewEngineError:
+                raise
+            except Exception as exc:
+                raise ConfigurationError(f"plugin {plugin!r} failed in {hook_name}: {error_summary(exc)}") from exc
+            finally:
+                _registering_plugin.reset(token)
+
+        return register_hook
+
+    @functools.wraps(function)
+    def lifecycle_hook(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = function(*args, **kwargs)
+        except Exception:
+            log.exception("hook %s of plugin %r failed", hook_name, plugin)
+            return None
+        return _contained(result, hook_name, plugin) if inspect.isawaitable(result) else result
+
+    return lifecycle_hook
+
+
+async def _contained(awaitable: Awaitable[Any], hook_name: str, plugin: str) -> Any:
+    try:
+        return await awaitable
+    except Exception:
+        log.exception("hook %s of plugin %r failed", hook_name, plugin)
+        return None
+
+
 def parse_allow_list(raw: str | None) -> set[str] | None:
     """``None`` means load every installed plugin; an empty string means load none."""
     if raw is None:
@@ -62,11 +162,10 @@ def parse_allow_list(raw: str | None) -> set[str] | None:
 
 def build_plugin_manager(
     allow: Iterable[str] | None = None, *, modules: Iterable[str] = (), from_env: bool = True
-) -> pluggy.PluginManager:
+) -> EnginePluginManager:
     """Create the PluginManager with built-ins, the allowed entry-point plugins, and any extra plugin
     ``modules`` given by import path (handy while developing a plugin, before it is installed)."""
-    pm = pluggy.PluginManager(PROJECT)
-    pm.add_hookspecs(hookspecs)
+    pm = EnginePluginManager()
     for module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
     for module_name in modules:
@@ -97,36 +196,35 @@ def build_plugin_manager(
     return pm
 
 
-def plugin_manager_for(settings: Settings) -> pluggy.PluginManager:
+def plugin_manager_for(settings: Settings) -> EnginePluginManager:
     """The PluginManager that ``settings.plugins`` and ``settings.plugin_modules`` describe."""
     modules = [m.strip() for m in settings.plugin_modules.split(",") if m.strip()]
     return build_plugin_manager(parse_allow_list(settings.plugins), modules=modules, from_env=False)
 
 
 class ProviderRegistry:
-    """Provider factories by family and name, collected from every plugin's register hooks."""
+    """Provider factories by family and name, collected by calling every register hook once."""
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self._providers: dict[str, dict[str, RegisteredProvider]] = {f: {} for f in PROVIDER_HOOKS}
         for family, hook_name in PROVIDER_HOOKS.items():
-            hook = getattr(pm.hook, hook_name)
-            for impl in hook.get_hookimpls():
-                plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+            getattr(pm.hook, hook_name)(register=functools.partial(self._register, family))
 
-                def register(name: str, factory: ProviderFactory, *, _family: str = family,
-                             _plugin: str = plugin_name) -> None:
-                    self._add(RegisteredProvider(_family, name, factory, _plugin))
-
-                impl.function(register)
-
-    def _add(self, provider: RegisteredProvider) -> None:
-        existing = self._providers[provider.family].get(provider.name)
-        if existing is not None and existing.plugin != provider.plugin:
+    def _register(self, family: str, name: str, factory: ProviderFactory) -> None:
+        plugin = _registering_plugin.get() or "(unknown)"
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigurationError(f"plugin {plugin!r} registered a {family} under {name!r}; a name is a "
+                                     f"non-empty string")
+        if not callable(factory):
+            raise ConfigurationError(f"plugin {plugin!r} registered {family} {name!r} with a factory that is "
+                                     f"not callable: {factory!r}")
+        existing = self._providers[family].get(name)
+        if existing is not None and existing.plugin != plugin:
             raise ConfigurationError(
-                f"{provider.family} {provider.name!r} is registered by both {existing.plugin!r} and "
-                f"{provider.plugin!r}; uninstall one or exclude it with {ALLOW_LIST_ENV}"
+                f"{family} {name!r} is registered by both {existing.plugin!r} and {plugin!r}; uninstall one "
+                f"or exclude it with {ALLOW_LIST_ENV}"
             )
-        self._providers[provider.family][provider.name] = provider
+        self._providers[family][name] = RegisteredProvider(family, name, factory, plugin)
 
     def names(self, family: str) -> list[str]:
         return sorted(self._providers[family])
@@ -138,12 +236,24 @@ class ProviderRegistry:
             raise UnknownProvider(family, name, self.names(family)) from None
 
     def create(self, family: str, name: str, options: dict[str, Any] | None = None) -> Any:
-        """Build the named provider with its options; a factory's own errors pass through typed."""
+        """Build the named provider with its options and check it against its family's protocol.
+
+        Options that do not fit the factory's signature are a ConfigurationError ("bad options"); the
+        factory's own typed errors pass through, and any other error it raises becomes a ProviderError.
+        """
         provider = self.get(family, name)
+        options = options or {}
         try:
-            return provider.factory(**(options or {}))
-        except TypeError as exc:
-            raise ConfigurationError(f"bad options for {family} {name!r}: {exc}") from exc
+            _check_options(provider, options)
+            instance = provider.factory(**options)
+        except InterviewEngineError:
+            raise
+        except Exception as exc:
+            raise ProviderError(f"{family} {name!r} failed to start: {error_summary(exc)}") from exc
+        protocol = FAMILIES[family]
+        if not isinstance(instance, protocol):
+            raise ConfigurationError(f"{family} {name!r} does not implement {protocol.__name__}")
+        return instance
 
     def by_plugin(self) -> dict[str, dict[str, list[str]]]:
         out: dict[str, dict[str, list[str]]] = {}
@@ -167,22 +277,44 @@ def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
     return sorted(infos, key=lambda i: (not i.builtin, i.name))
 
 
-async def call_lifecycle(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
-    """Call every implementation of a lifecycle hook, awaiting those that return awaitables.
+def _check_options(provider: RegisteredProvider, options: dict[str, Any]) -> None:
+    """Raise ConfigurationError when ``options`` do not bind to the factory's signature."""
+    try:
+        signature = inspect.signature(provider.factory)
+    except (TypeError, ValueError):  # a callable without an introspectable signature: let the call decide
+        return
+    try:
+        signature.bind(**options)
+    except TypeError as exc:
+        named = [p.name for p in signature.parameters.values()
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        raise ConfigurationError(f"bad options for {provider.family} {provider.name!r}: {exc} "
+                                 f"(it takes: {', '.join(named) or 'no options'})") from None
 
-    Sync implementations run in a worker thread so they cannot block the event loop. A failing
-    implementation is logged with its plugin's name and does not stop the others.
+
+async def call_lifecycle(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
+    """Call a lifecycle hook through pluggy and await the awaitables its implementations return.
+
+    When any implementation (or hook wrapper) is a plain function, the whole call runs in a worker thread
+    so it cannot block the event loop; the awaitables are then awaited here, in the implementations'
+    order. A failing implementation is logged with its plugin's name and does not stop the others.
     """
     hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
-        args = [kwargs[name] for name in impl.argnames]
-        plugin_name = pm.get_name(impl.plugin)
-        try:
-            if inspect.iscoroutinefunction(impl.function):
-                await impl.function(*args)
-            else:
-                result = await anyio.to_thread.run_sync(impl.function, *args)
-                if inspect.isawaitable(result):
-                    await result
-        except Exception:
-            log.exception("hook %s of plugin %s failed", hook_name, plugin_name)
+    impls = hook.get_hookimpls()
+    if not impls:
+        return
+    call = functools.partial(hook, **kwargs)
+    try:
+        if all(inspect.iscoroutinefunction(inspect.unwrap(impl.function)) for impl in impls):
+            results = call()
+        else:
+            results = await anyio.to_thread.run_sync(call)
+    except Exception:  # only a hook wrapper gets here: implementations are guarded
+        log.exception("hook %s failed", hook_name)
+        return
+    for result in results:
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Exception:  # an awaitable a hook wrapper put in the results
+                log.exception("hook %s failed", hook_name)

@@ -1,6 +1,6 @@
 """The provider protocols: what a plugin implements to be a question source, evaluator, transcriber,
-emotion analyzer or store. All are async; slow work (model inference, image decoding) belongs in a
-worker thread or process, never on the event loop.
+emotion analyzer or store (``interview_engine.store.Store``). All are async; slow work (model inference,
+image decoding) belongs in a worker thread or process, never on the event loop.
 
 Providers may also define ``async def aclose(self) -> None``; the engine calls it on shutdown.
 """
@@ -8,10 +8,7 @@ Providers may also define ``async def aclose(self) -> None``; the engine calls i
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from .errors import InvalidFrame
 from .models import (
@@ -25,8 +22,13 @@ from .models import (
     TranscriptEvent,
     TranscriptionOptions,
 )
+from .store.base import Store
 
-Frame = npt.NDArray[np.uint8]
+if TYPE_CHECKING:  # numpy is imported by whoever makes frames, not by importing the SDK
+    import numpy as np
+    import numpy.typing as npt
+
+Frame: TypeAlias = "npt.NDArray[np.uint8]"
 """A video frame: height x width x 3, RGB, uint8."""
 
 
@@ -35,7 +37,8 @@ class QuestionSource(Protocol):
     """Plans the first questions of an interview and decides on adaptive follow-ups."""
 
     def first_questions(self, request: QuestionPlanRequest) -> AsyncIterator[QuestionDraft]:
-        """Yield up to ``request.count`` questions, each as soon as it is ready (streaming)."""
+        """Yield up to ``request.count`` questions, each as soon as it is ready, none of ``request.avoid``:
+        implement it as an async generator (``async def first_questions(self, request): ... yield draft``)."""
         ...
 
     async def follow_up(self, request: FollowUpRequest) -> QuestionDraft | None:
@@ -45,12 +48,12 @@ class QuestionSource(Protocol):
 
 @runtime_checkable
 class Evaluator(Protocol):
-    """Scores one answer against the rubric, quoting the answer as evidence.
+    """Scores one answer against the rubric, quoting the answer as evidence."""
 
-    Raise :class:`~interview_engine.errors.EvaluationFailed` to give up; the engine records the reason.
-    """
-
-    async def evaluate(self, request: EvaluationRequest) -> ScoreCard: ...
+    async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
+        """Score every dimension of ``request.spec.rubric`` from 0 to 100, with quotes from
+        ``request.answer.text``; raise ``EvaluationFailed`` to give up (the engine records the reason)."""
+        ...
 
 
 @runtime_checkable
@@ -60,7 +63,8 @@ class Transcriber(Protocol):
     def stream(
         self, audio: AsyncIterable[bytes], options: TranscriptionOptions
     ) -> AsyncIterator[TranscriptEvent]:
-        """Transcribe live audio, yielding interim and final events until the audio ends."""
+        """Transcribe live audio, yielding interim and final events until the audio ends: an async
+        generator, like ``QuestionSource.first_questions``."""
         ...
 
     async def transcribe(self, audio: bytes, options: TranscriptionOptions) -> Transcript:
@@ -72,7 +76,9 @@ class Transcriber(Protocol):
 class EmotionAnalyzer(Protocol):
     """Reads facial expression in one frame. Used only when an interview opts in."""
 
-    async def analyze(self, frame: Frame) -> EmotionReading: ...
+    async def analyze(self, frame: Frame) -> EmotionReading:
+        """Every face in ``frame`` (HxWx3 RGB uint8), largest first; no face is an empty reading."""
+        ...
 
 
 ProviderFactory = Callable[..., Any]
@@ -83,8 +89,10 @@ FAMILIES: dict[str, type] = {
     "evaluator": Evaluator,
     "transcriber": Transcriber,
     "emotion_analyzer": EmotionAnalyzer,
+    "store": Store,
 }
-"""Provider families checked against a protocol; stores are checked by the Store protocol."""
+"""Provider family -> the protocol every provider of it implements. ``ProviderRegistry.create`` checks
+each provider it builds against it (the methods are there; their behaviour is the conformance suite's)."""
 
 
 def check_frame(frame: object) -> None:

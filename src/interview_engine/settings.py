@@ -31,6 +31,7 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, ...]] = {
 }
 """What "auto" means for each family: the first of these offline providers that is installed."""
 DEFAULT_CONFIG_FILE = "interview-engine.toml"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///interview-engine.db"
 
 
 class Settings(BaseSettings):
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     """For interviews that opt in; "auto" is the embedded default (fer_lite) when installed, None disables."""
     emotion_analyzer_options: dict[str, Any] = Field(default_factory=dict)
     store: str = "sql"
-    database_url: str = "sqlite+aiosqlite:///interview-engine.db"
+    database_url: str = DEFAULT_DATABASE_URL
     store_options: dict[str, Any] = Field(default_factory=dict)
     jobs: Literal["inprocess", "arq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -4,8 +4,11 @@ documented in its spec and in docs/plugins.md, and has such a test."""
 from __future__ import annotations
 
 import inspect
+import logging
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,6 +103,57 @@ async def test_a_failing_hook_does_not_stop_the_interview(engine: Engine, hooks)
     engine.plugins.register(Broken(), name="broken")
     _, report = await _interview(engine)
     assert isinstance(report, Report) and len(hooks.named("after_answer_recorded")) == 2
+
+
+@pytest.mark.anyio
+async def test_a_failing_async_hook_is_logged_and_the_others_still_run(
+    engine: Engine, hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        @hookimpl(tryfirst=True)
+        async def after_answer_recorded(self, answer: Any) -> None:
+            raise RuntimeError("webhook down")
+
+    engine.plugins.register(Broken(), name="broken")
+    with caplog.at_level(logging.ERROR, logger="interview_engine.plugins"):
+        await _interview(engine)
+    assert len(hooks.named("after_answer_recorded")) == 2
+    assert caplog.text.count("hook after_answer_recorded of plugin 'broken' failed") == 2
+    assert "RuntimeError: webhook down" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_lifecycle_hooks_run_through_pluggy_so_wrappers_see_them(engine: Engine, hooks: Any) -> None:
+    seen: list[tuple[str, int]] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def after_answer_recorded(self, answer: Any) -> Any:
+            seen.append(("before", len(hooks.named("after_answer_recorded"))))
+            results = yield
+            seen.append(("after", len(results)))
+            return results
+
+    engine.plugins.register(Wrapper(), name="wrapper")
+    session = await engine.start({"role": "backend", "question_count": 1})
+    assert session.current_question is not None
+    await session.answer(session.current_question.id, ANSWER)
+    # the wrapper ran around the recorder, whose coroutine was awaited after the call
+    assert seen == [("before", 0), ("after", 1)] and len(hooks.named("after_answer_recorded")) == 1
+
+
+@pytest.mark.anyio
+async def test_sync_lifecycle_hooks_run_off_the_event_loop(engine: Engine) -> None:
+    threads: list[int] = []
+
+    class Sync:
+        @hookimpl
+        def after_question_asked(self, question: Any) -> None:
+            threads.append(threading.get_ident())
+
+    engine.plugins.register(Sync(), name="sync")
+    await engine.start({"role": "backend", "question_count": 1})
+    assert threads and threading.get_ident() not in threads
 
 
 def test_every_hook_is_documented_and_tested() -> None:

@@ -1,5 +1,5 @@
 """Plugin loading: entry points, the allow-list, provider registration (one test per register hook),
-and clear errors for unknown or conflicting names."""
+and clear errors for unknown or conflicting names, misspelled hooks, bad factories and bad options."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from interview_engine import (
     ConfigurationError,
     Engine,
+    ProviderError,
     Settings,
     TranscriptionOptions,
     UnknownPlugin,
@@ -23,7 +24,7 @@ from interview_engine import (
 from interview_engine.plugins import ProviderRegistry, build_plugin_manager, describe_plugins
 from interview_engine.providers import EmotionAnalyzer, Transcriber
 from interview_engine.store.sql import SQLStore
-from interview_engine.testing import FakeQuestionSource
+from interview_engine.testing import FakeEvaluator, FakeQuestionSource
 
 TESTING_PLUGIN = "interview_engine.testing.plugin"
 
@@ -149,6 +150,20 @@ async def test_provider_must_implement_its_protocol(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
+async def test_store_must_implement_the_store_protocol(tmp_path: Path) -> None:
+    class NotAStore:
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+        async def open(self) -> None: ...
+
+    name = _module("bad_store", register_stores=lambda register: register("half", NotAStore))
+    with pytest.raises(ConfigurationError, match="store 'half' does not implement Store"):
+        async with Engine(_settings(tmp_path, plugin_modules=name, store="half")):
+            pass
+
+
+@pytest.mark.anyio
 async def test_bad_provider_options(tmp_path: Path) -> None:
     settings = _settings(tmp_path, plugin_modules=TESTING_PLUGIN, evaluator="fake",
                          evaluator_options={"temperature": 3})
@@ -193,3 +208,83 @@ async def test_media_providers_auto_without_plugins_and_unknown_names(tmp_path: 
     async with Engine(_settings(tmp_path, transcriber="whisper-9000")) as engine:
         with pytest.raises(UnknownProvider, match="whisper-9000"):
             await engine.transcriber()
+
+
+def test_misspelled_hook_names_the_plugin_and_the_hook_meant() -> None:
+    name = _module("typo_plugin", register_evaluator=lambda register: register("typo", FakeEvaluator))
+    with pytest.raises(ConfigurationError, match=r"plugin 'typo_plugin' implements an unknown hook "
+                                                 r"'register_evaluator'; did you mean 'register_evaluators'\?"):
+        build_plugin_manager([], modules=[name])
+
+
+def test_hook_argument_missing_from_its_spec_names_the_plugin() -> None:
+    name = _module("argname_plugin", after_answer_recorded=lambda interview, reply: None)
+    with pytest.raises(ConfigurationError, match=r"plugin 'argname_plugin'.*after_answer_recorded.*'reply'"):
+        build_plugin_manager([], modules=[name])
+
+
+def test_non_callable_factory_names_the_plugin() -> None:
+    name = _module("noncallable_plugin", register_evaluators=lambda register: register("broken", "evaluator.py"))
+    with pytest.raises(ConfigurationError, match=r"plugin 'noncallable_plugin' registered evaluator 'broken' with "
+                                                 r"a factory that is not callable: 'evaluator.py'"):
+        ProviderRegistry(build_plugin_manager([], modules=[name]))
+
+
+def test_failing_register_hook_names_the_plugin() -> None:
+    def register_evaluators(register: Any) -> None:
+        raise RuntimeError("no credentials in the environment")
+
+    name = _module("raising_plugin", register_evaluators=register_evaluators)
+    with pytest.raises(ConfigurationError, match="plugin 'raising_plugin' failed in register_evaluators: "
+                                                 "RuntimeError: no credentials in the environment"):
+        ProviderRegistry(build_plugin_manager([], modules=[name]))
+
+
+def _registry_with(**factories: Any) -> ProviderRegistry:
+    def register_evaluators(register: Any) -> None:
+        for provider_name, factory in factories.items():
+            register(provider_name, factory)
+
+    name = _module(f"factories_{'_'.join(factories)}", register_evaluators=register_evaluators)
+    return ProviderRegistry(build_plugin_manager([], modules=[name]))
+
+
+def test_options_that_do_not_bind_are_bad_options() -> None:
+    def strict(model: str, *, temperature: float = 0.0) -> FakeEvaluator:
+        return FakeEvaluator()
+
+    registry = _registry_with(strict=strict)
+    with pytest.raises(ConfigurationError, match=r"bad options for evaluator 'strict': got an unexpected keyword "
+                                                 r"argument 'modle' \(it takes: model, temperature\)"):
+        registry.create("evaluator", "strict", {"modle": "m", "model": "m"})
+    with pytest.raises(ConfigurationError, match=r"bad options for evaluator 'strict': missing a required "
+                                                 r"argument: 'model'"):
+        registry.create("evaluator", "strict", {})
+    assert isinstance(registry.create("evaluator", "strict", {"model": "m"}), FakeEvaluator)
+
+
+def test_factorys_own_type_error_is_a_provider_error_not_bad_options() -> None:
+    def buggy(model: str = "m") -> FakeEvaluator:
+        return FakeEvaluator(model)  # type: ignore[misc]  # the factory's own bug: options bind, the call inside fails
+
+    with pytest.raises(ProviderError, match=r"evaluator 'buggy' failed to start: TypeError: FakeEvaluator.__init__"
+                                            r"\(\) takes 1 positional argument but 2 were given"):
+        _registry_with(buggy=buggy).create("evaluator", "buggy", {"model": "x"})
+
+
+def test_register_hooks_run_through_pluggy_so_wrappers_see_them() -> None:
+    calls: list[str] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def register_evaluators(self, register: Any) -> Any:
+            calls.append("before")
+            result = yield
+            calls.append("after")
+            return result
+
+    pm = build_plugin_manager([], modules=[TESTING_PLUGIN])
+    pm.register(Wrapper(), name="wrapper")
+    registry = ProviderRegistry(pm)
+    assert calls == ["before", "after"]
+    assert registry.get("evaluator", "fake").plugin == TESTING_PLUGIN

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -69,3 +71,19 @@ def test_first_start_shows_credentials_once_and_keeps_the_signing_key(live_serve
                      **environment) as second:
         assert first.credentials.admin_password not in second.process.log_path.read_text()
         assert second.http.get("/v1/auth/me", headers=token).status_code == 200  # same key, same session
+
+
+def test_tenants_create_prints_credentials_that_work(live_server: Any, tmp_path: Any) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/tenants.db"
+    with live_server(database) as server:
+        environment = server.process.full_environment()
+        command = [sys.executable, "-m", "interview_engine", "tenants", "create", "acme", "--name", "Acme",
+                   "--admin-email", "admin@acme.example"]
+        created = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+        assert created.returncode == 0, created.stderr
+        lines = dict(line.strip().split(":", 1) for line in created.stdout.splitlines() if ":" in line)
+        key = lines["API key"].strip()
+        assert server.http.get("/v1/interviews", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+        assert again.returncode == 1 and "Traceback" not in again.stderr
+        assert again.stderr.strip().count("\n") == 0 and "exists" in again.stderr

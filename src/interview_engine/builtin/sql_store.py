@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._lazy import lazy_factory
 from ..hookspecs import hookimpl
 
 
 @hookimpl
 def register_stores(register: Any) -> None:
-    from ..store.sql import SQLStore
-
-    register("sql", SQLStore)
+    register("sql", lazy_factory("interview_engine.store.sql:SQLStore"))

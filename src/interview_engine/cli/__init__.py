@@ -1,4 +1,4 @@
-"""The `interview-engine` command: interviews in the terminal, batch runs, reports, plugins, worker, migrations.
+"""The `interview-engine` command: interviews in the terminal, batch runs, reports, plugins, new plugins, worker.
 
 Every error a user can cause ends in one line on stderr and a non-zero exit code (``failures``); every
 file named on the command line is read with limits (``files``); everything printed is safe for a terminal
@@ -21,19 +21,19 @@ from pathlib import Path
 import anyio
 
 from ..engine import Engine
+from ..errors import InvalidAnswer
 from ..models import MAX_ANSWER_CHARS, Report
 from ..plugins import describe_plugins, plugin_manager_for
-from ..session import Session
 from ..settings import Settings, load_settings
+from .answers import check_places, give_answers
 from .extensions import add_extension_commands
 from .failures import CommandError, log_stray_thread_errors, report_failure
 from .files import MAX_FILE_BYTES, MAX_NESTING, MAX_NUMBER_DIGITS, checked_config_file, read_answers, read_spec
 from .interactive import interview_command
+from .new_plugin import add_parser as add_new_plugin_parser
 from .render import plugins_text
 from .reports import print_report, settled_report
 from .terminal import VisibleFormatter, emit, json_for_terminal
-
-log = logging.getLogger(__name__)
 
 RUN_FILES = f"""\
 input files: UTF-8 JSON (a byte order mark is allowed), at most {MAX_FILE_BYTES // 2**20} MiB each; a pipe such
@@ -53,11 +53,16 @@ than {MAX_NUMBER_DIGITS} digits, at most {MAX_NESTING} levels of nesting.
                                      1-12 scoring dimensions (default: the built-in rubric)
    "emotion_analysis": false}}
 
---answers holds the answers in the order the questions are asked, follow-ups included:
-  ["first answer", "second answer", ...], a list of {{"text": ...}} objects, or {{"answers": [...]}}.
+--answers holds a list of answers, or {{"answers": [...]}}, in one of two ways:
+  in the order the questions are asked: ["first answer", "second answer", ...] or {{"text": ...}} objects.
+    Each question takes the next answer, so a follow-up takes the answer after its question's (a warning
+    says when one did); answers left over after the last question are ignored with a warning.
+  numbered: [{{"question": 1, "text": ...}}, {{"question": 1, "follow_up": 1, "text": ...}}, ...], each
+    for the planned question with that number (from 1, in the order asked) or its n-th follow-up. An
+    answer for a follow-up that is not asked is left over with a warning; a follow-up asked without an
+    answer ends the answering there, with a warning.
   Each answer is 1-{MAX_ANSWER_CHARS:,} characters. Every answer is checked before the interview starts,
-  so a bad file stores nothing; answers left over after the last question are ignored with a warning,
-  and questions left without an answer show as not answered.
+  so a bad file stores nothing; questions left without an answer show as not answered.
 """
 
 
@@ -116,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="answer an interview from a file and print the report",
                               epilog=RUN_FILES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--spec", type=Path, required=True, help="interview spec JSON (format below)")
-    run.add_argument("--answers", type=Path, required=True, help="JSON list of answers, in order (format below)")
+    run.add_argument("--answers", type=Path, required=True,
+                     help="JSON list of answers, in order or numbered by question (format below)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument("--timeout", type=_seconds, default=1800, help="seconds to wait for evaluations")
     run.set_defaults(handler=_run)
@@ -130,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins, versions and providers")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(handler=_plugins)
+
+    add_new_plugin_parser(commands)
 
     worker = commands.add_parser("worker", help="run background jobs from Redis (needs jobs = 'arq')")
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
@@ -153,27 +161,20 @@ def _plugins(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     spec = read_spec(args.spec)
     answers = read_answers(args.answers, most=spec.question_count * (1 + spec.max_follow_ups))
+    try:
+        check_places(answers, spec)
+    except InvalidAnswer as exc:
+        raise InvalidAnswer(f"answers file {str(args.answers)!r}: {exc}") from exc
 
     async def go() -> Report:
         async with Engine(settings) as engine:
             session = await engine.start(spec)
-            unused = await _answer_in_order(session, answers)
-            if unused:
-                log.warning("%d answers were left over after the last question", unused)
+            await give_answers(session, answers)
             await session.finish()
             return await settled_report(session, args.timeout)
 
     print_report(anyio.run(go), as_json=args.json)
     return 0
-
-
-async def _answer_in_order(session: Session, answers: list[str]) -> int:
-    """Answer each question (follow-ups included) with the next answer; returns how many were left."""
-    remaining = list(answers)
-    question = session.current_question
-    while question is not None and remaining:
-        question = await session.answer(question.id, remaining.pop(0))
-    return len(remaining)
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:

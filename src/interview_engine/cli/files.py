@@ -18,8 +18,9 @@ from typing import Any, NoReturn
 
 from ..errors import InterviewEngineError, InvalidAnswer
 from ..models import InterviewSpec
-from ..session import check_answer_text, parse_spec
+from ..session import parse_spec
 from ..settings import CONFIG_ENV, DEFAULT_CONFIG_FILE
+from .answers import FileAnswer, file_answer
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_NESTING = 32
@@ -83,9 +84,10 @@ def read_spec(path: Path) -> InterviewSpec:
     return parse_spec(data)
 
 
-def read_answers(path: Path, most: int) -> list[str]:
-    """Answers in interview order: a list of strings or of {"text": ...} objects, or {"answers": [...]}, at
-    most ``most`` of them. Every answer is checked before the interview starts, so a bad file stores nothing."""
+def read_answers(path: Path, most: int) -> list[FileAnswer]:
+    """Answers: a list of strings or of {"text": ...} objects (which may say which question they are for,
+    see ``answers``), or {"answers": [...]}, at most ``most`` of them. Every answer is checked before the
+    interview starts, so a bad file stores nothing."""
     name = _name(path, "answers")
     data = read_json(path, "answers")
     if isinstance(data, dict) and set(data) == {"answers"}:
@@ -96,9 +98,8 @@ def read_answers(path: Path, most: int) -> list[str]:
         raise InputFileError(f"{name} holds {len(data):,} answers; this interview asks at most {most:,} questions")
     answers = []
     for i, item in enumerate(data, start=1):
-        text = item.get("text") if isinstance(item, dict) else item
         try:
-            answers.append(check_answer_text(text))
+            answers.append(file_answer(item))
         except InvalidAnswer as exc:
             raise InvalidAnswer(f"answer {i} in {str(path)!r}: {exc}") from exc
     return answers

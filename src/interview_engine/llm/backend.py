@@ -16,6 +16,8 @@ from ..models import Model
 
 
 class ChatMessage(Model):
+    """One message of a chat: who says it, and what."""
+
     role: Literal["system", "user", "assistant"]
     content: str
 

@@ -33,6 +33,7 @@ from ..models import (
     Report,
     utcnow,
 )
+from ..settings import DEFAULT_DATABASE_URL
 from . import tables as t
 from .base import JobRecord
 from .sql_listing import listing_select
@@ -56,7 +57,6 @@ def shielded(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-DEFAULT_URL = "sqlite+aiosqlite:///interview-engine.db"
 
 
 def run_migrations(sync_connection: Connection, revision: str = "head") -> None:
@@ -74,7 +74,7 @@ class SQLStore:
     """A Store on any SQLAlchemy async URL. SQLite runs in WAL mode behind one connection, so writes
     from concurrent tasks queue instead of failing with "database is locked"."""
 
-    def __init__(self, url: str = DEFAULT_URL, *, auto_migrate: bool = True, echo: bool = False) -> None:
+    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, auto_migrate: bool = True, echo: bool = False) -> None:
         try:
             self.url = make_url(url)
         except ArgumentError as exc:

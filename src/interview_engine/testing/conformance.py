@@ -67,6 +67,21 @@ from ..models import (
     utcnow,
 )
 
+__all__ = [
+    "ANSWERS",
+    "SPECS",
+    "EmotionAnalyzerConformance",
+    "EvaluatorConformance",
+    "ProviderConformance",
+    "QuestionSourceConformance",
+    "StoreConformance",
+    "TranscriberConformance",
+    "created_lazily",
+    "gather",
+    "quiet_noise",
+    "voiced",
+]
+
 SPECS: dict[str, InterviewSpec] = {
     "en": InterviewSpec(role="Backend engineer", level="mid", language="en", question_count=3,
                         job_description="Build and operate Python APIs on PostgreSQL and Redis."),
@@ -121,16 +136,28 @@ def created_lazily(plugin: str, family: str, name: str, options: dict[str, Any],
     return out.stdout.strip()
 
 
-class ProviderConformance:
-    """What every provider suite shares: anyio tests, a per-call timeout, and the ``provider`` fixture
-    that a plugin's test class overrides."""
+class AsyncioTests:
+    """Tests that run on anyio's asyncio backend, the engine's: the suites count asyncio tasks to prove
+    that cancellation leaves none behind. A plugin's other async tests pick the backend in its conftest."""
 
     pytestmark = pytest.mark.anyio
 
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+
+class ProviderConformance(AsyncioTests):
+    """What every provider suite shares: anyio tests on asyncio, a per-call timeout, and the ``provider``
+    fixture that a plugin's test class overrides."""
+
     timeout: ClassVar[float] = 300.0
+    """Seconds one call of the provider may take before the test fails."""
 
     @pytest.fixture
     def provider(self) -> Any:
+        """The provider under test: override it (hand over one built in a module-scoped fixture when it
+        loads a model)."""
         raise NotImplementedError("override the `provider` fixture")
 
 
@@ -426,6 +453,7 @@ class EmotionAnalyzerConformance(ProviderConformance):
 
     @pytest.fixture
     def face(self) -> np.ndarray | None:
+        """An RGB frame (HxWx3 uint8) holding one face, or None to skip the face test."""
         return None
 
     async def _analyze(self, provider: Any, frame: Any) -> EmotionReading:
@@ -472,15 +500,14 @@ class EmotionAnalyzerConformance(ProviderConformance):
         await self._analyze(provider, frame)
 
 
-class StoreConformance:
+class StoreConformance(AsyncioTests):
     """Conformance for Store providers: atomic writes, first-wins settling, idempotent finish and report,
     the job outbox, tenant isolation, listing, deletion and pausing. Override ``store`` with an opened
     store on an empty database (yield it, close after)."""
 
-    pytestmark = pytest.mark.anyio
-
     @pytest.fixture
     def store(self) -> Any:
+        """An opened store on an empty database: override it (yield it, close it after)."""
         raise NotImplementedError("override the `store` fixture")
 
     @staticmethod

@@ -17,6 +17,8 @@ import numpy as np
 
 from ..media.audio import read_wav
 
+__all__ = ["ANSWERS", "FLITE_VOICE", "browser_audio", "edit_distance", "say", "with_pause", "word_error_rate", "words"]
+
 FLITE_VOICE = "kal16"
 """flite's 16 kHz voice."""
 _WORD = re.compile(r"[a-z0-9']+")

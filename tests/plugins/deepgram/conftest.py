@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
-from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
+from interview_engine_deepgram.transcriber import DeepgramTranscriber
 
 
 @pytest.fixture

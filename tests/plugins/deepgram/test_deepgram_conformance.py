@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
+from interview_engine_deepgram.transcriber import DeepgramTranscriber
 
 from interview_engine.models import TranscriptionOptions
 from interview_engine.testing.conformance import TranscriberConformance

@@ -10,8 +10,8 @@ from typing import Any
 
 import anyio
 import pytest
-from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
+from interview_engine_deepgram.transcriber import DeepgramTranscriber
 
 from interview_engine.errors import ConfigurationError, InvalidAudio, TranscriptionError
 from interview_engine.models import TranscriptEvent, TranscriptionOptions

@@ -9,8 +9,8 @@ import pytest
 from deepgram import AsyncDeepgramClient
 from deepgram.environment import DeepgramClientEnvironment
 from deepgram.listen.v1.types import ListenV1Metadata, ListenV1Results
-from interview_engine_deepgram import DeepgramTranscriber
 from interview_engine_deepgram.testing import FakeDeepgram
+from interview_engine_deepgram.transcriber import DeepgramTranscriber
 
 from interview_engine.errors import InvalidAudio, TranscriptionError
 from interview_engine.media.audio import wav_bytes

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
-from interview_engine_faster_whisper import FasterWhisperTranscriber
+from interview_engine_faster_whisper.transcriber import FasterWhisperTranscriber
 
 from interview_engine.testing import speech
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from interview_engine_faster_whisper import FasterWhisperTranscriber
+from interview_engine_faster_whisper.transcriber import FasterWhisperTranscriber
 
 from interview_engine.models import TranscriptionOptions
 from interview_engine.testing.conformance import TranscriberConformance

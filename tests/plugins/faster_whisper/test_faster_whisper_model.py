@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from interview_engine_faster_whisper import FasterWhisperTranscriber, model
+from interview_engine_faster_whisper import model
 from interview_engine_faster_whisper.options import WhisperOptions
-from interview_engine_pocketsphinx import PocketsphinxTranscriber
+from interview_engine_faster_whisper.transcriber import FasterWhisperTranscriber
+from interview_engine_pocketsphinx.transcriber import PocketsphinxTranscriber
 
 from interview_engine import Engine
 from interview_engine.errors import ConfigurationError, ModelNotFound, ProviderError

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import anyio.lowlevel
 import pytest
-from interview_engine_faster_whisper import FasterWhisperTranscriber
+from interview_engine_faster_whisper.transcriber import FasterWhisperTranscriber
 
 from interview_engine.errors import TranscriptionError
 from interview_engine.media.audio import PcmFormat

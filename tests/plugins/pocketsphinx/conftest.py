@@ -24,7 +24,7 @@ def spoken_answer(say: Callable[[str], bytes]) -> bytes:
 
 @pytest.fixture
 async def transcriber() -> AsyncIterator[object]:
-    from interview_engine_pocketsphinx import PocketsphinxTranscriber
+    from interview_engine_pocketsphinx.transcriber import PocketsphinxTranscriber
 
     provider = PocketsphinxTranscriber(workers=2)
     yield provider

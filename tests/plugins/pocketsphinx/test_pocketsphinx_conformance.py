@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from interview_engine_pocketsphinx import PocketsphinxTranscriber
+from interview_engine_pocketsphinx.transcriber import PocketsphinxTranscriber
 
 from interview_engine.models import TranscriptionOptions
 from interview_engine.testing.conformance import TranscriberConformance

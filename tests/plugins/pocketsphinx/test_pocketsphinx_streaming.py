@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import anyio.lowlevel
 import pytest
-from interview_engine_pocketsphinx import PocketsphinxTranscriber
 from interview_engine_pocketsphinx.lexicon import guess, pronounce, words_of
+from interview_engine_pocketsphinx.transcriber import PocketsphinxTranscriber
 
 from interview_engine.errors import TranscriptionError
 from interview_engine.media.audio import PcmFormat

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from interview_engine import DimensionScore, EvaluationRequest, Interview, Report, ScoreCard, hookimpl
+from interview_engine.plugin_api import DimensionScore, EvaluationRequest, Interview, Report, ScoreCard, hookimpl
 
 STOPWORDS = frozenset(
     "a an and are do does for how in is it of on or the to what when which who why with you your".split()

@@ -13,10 +13,15 @@ from pathlib import Path
 
 import anyio
 
-from interview_engine.errors import ModelNotFound, ProviderError
-from interview_engine.media.frames_faces import emotion_reading, face_emotion
-from interview_engine.models import EmotionReading
-from interview_engine.providers import Frame, check_frame
+from interview_engine.plugin_api import (
+    EmotionReading,
+    Frame,
+    ModelNotFound,
+    ProviderError,
+    check_frame,
+    emotion_reading,
+    face_emotion,
+)
 
 from . import worker
 

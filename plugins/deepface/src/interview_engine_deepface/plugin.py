@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from interview_engine import hookimpl
-
-from .analyzer import DeepFaceAnalyzer
+from interview_engine.plugin_api import hookimpl, lazy_factory
 
 
 @hookimpl
 def register_emotion_analyzers(register: Any) -> None:
-    register("deepface", DeepFaceAnalyzer)
+    register("deepface", lazy_factory("interview_engine_deepface.analyzer:DeepFaceAnalyzer"))

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from interview_engine.media.frames_convert import downscale
-from interview_engine.media.frames_faces import Box
+from interview_engine.plugin_api import Box, downscale
 
 WEIGHTS_FILE = "facial_expression_model_weights.onnx"
 """The file DeepFace's ONNX emotion model loads (deepface/models/demography/onnx/Emotion.py)."""

@@ -1,5 +1,4 @@
-"""Deepgram speech-to-text for interview-engine (provider ``deepgram``); a fake server in ``.testing``."""
+"""Deepgram speech-to-text for interview-engine (provider ``deepgram``); a fake server in ``.testing``.
 
-from .transcriber import DeepgramTranscriber
-
-__all__ = ["DeepgramTranscriber"]
+Nothing is imported here, so discovering the plugin stays cheap; import from the submodules.
+"""

@@ -16,10 +16,14 @@ from typing import Any
 import anyio
 from anyio.abc import ObjectSendStream
 
-from interview_engine.errors import InvalidAudio, TranscriptionError
-from interview_engine.media.audio import aligned_pcm16, pcm16k_seconds
-from interview_engine.media.audio_pipeline import sole_error
-from interview_engine.models import TranscriptEvent
+from interview_engine.plugin_api import (
+    InvalidAudio,
+    TranscriptEvent,
+    TranscriptionError,
+    aligned_pcm16,
+    pcm16k_seconds,
+    sole_error,
+)
 
 log = logging.getLogger(__name__)
 

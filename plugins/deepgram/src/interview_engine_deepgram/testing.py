@@ -33,8 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from interview_engine.errors import InvalidAudio
-from interview_engine.media.audio import read_wav
+from interview_engine.plugin_api import InvalidAudio, read_wav
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,17 @@ from typing import Any
 
 import anyio
 
-from interview_engine.errors import ConfigurationError, TranscriptionError
-from interview_engine.media.audio import check_pcm16, wav_bytes
-from interview_engine.media.audio_pipeline import sole_error
-from interview_engine.models import Transcript, TranscriptEvent, TranscriptionOptions, TranscriptSegment
+from interview_engine.plugin_api import (
+    ConfigurationError,
+    Transcript,
+    TranscriptEvent,
+    TranscriptionError,
+    TranscriptionOptions,
+    TranscriptSegment,
+    check_pcm16,
+    sole_error,
+    wav_bytes,
+)
 
 from .live import LiveStream
 

@@ -1,5 +1,4 @@
-"""Offline speech-to-text for interview-engine on faster-whisper (provider ``faster_whisper``)."""
+"""Offline speech-to-text for interview-engine on faster-whisper (provider ``faster_whisper``).
 
-from .transcriber import FasterWhisperTranscriber
-
-__all__ = ["FasterWhisperTranscriber"]
+Nothing is imported here, so discovering the plugin stays cheap; import from the submodules.
+"""

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from interview_engine.errors import ModelNotFound, ProviderError
-from interview_engine.models import Language
+from interview_engine.plugin_api import Language, ModelNotFound, ProviderError
 
 from .options import WhisperOptions
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interview_engine.errors import InvalidAudio
-from interview_engine.media.endpoint import FRAME_S, EndpointConfig, Endpointer
+from interview_engine.plugin_api import FRAME_S, EndpointConfig, Endpointer, InvalidAudio
 
 RATE = 16_000
 FRAME = round(RATE * FRAME_S)

@@ -20,15 +20,16 @@ from typing import Any
 
 import anyio.lowlevel
 
-from interview_engine.errors import TranscriptionError
-from interview_engine.media.audio import aligned_pcm16, check_pcm16
-from interview_engine.media.endpoint import EndpointConfig
-from interview_engine.models import (
+from interview_engine.plugin_api import (
+    EndpointConfig,
     Language,
     Transcript,
     TranscriptEvent,
+    TranscriptionError,
     TranscriptionOptions,
     TranscriptSegment,
+    aligned_pcm16,
+    check_pcm16,
 )
 
 from .model import Decoded, Whisper, locate_model

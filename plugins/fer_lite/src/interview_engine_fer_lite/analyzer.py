@@ -8,10 +8,7 @@ from pathlib import Path
 
 import anyio
 
-from interview_engine.errors import ProviderError
-from interview_engine.media.frames_faces import emotion_reading
-from interview_engine.models import EmotionReading, FaceEmotion
-from interview_engine.providers import Frame, check_frame
+from interview_engine.plugin_api import EmotionReading, FaceEmotion, Frame, ProviderError, check_frame, emotion_reading
 
 from .model import DetectorSettings, FerLiteModel, check_file, default_cascade_path, default_model_path
 

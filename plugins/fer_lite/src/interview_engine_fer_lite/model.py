@@ -12,10 +12,7 @@ import cv2
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from interview_engine.errors import ModelNotFound, ProviderError
-from interview_engine.media.frames_faces import Box, face_emotion
-from interview_engine.models import FaceEmotion
-from interview_engine.providers import Frame
+from interview_engine.plugin_api import Box, FaceEmotion, Frame, ModelNotFound, ProviderError, face_emotion
 
 log = logging.getLogger(__name__)
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from interview_engine import hookimpl
-
-
-def create_fer_lite(**options: Any) -> Any:
-    """Build a FerLiteAnalyzer from the ``emotion_analyzer_options`` settings."""
-    from .analyzer import FerLiteAnalyzer
-
-    return FerLiteAnalyzer(**options)
+from interview_engine.plugin_api import hookimpl, lazy_factory
 
 
 @hookimpl
 def register_emotion_analyzers(register: Any) -> None:
-    register("fer_lite", create_fer_lite)
+    register("fer_lite", lazy_factory("interview_engine_fer_lite.analyzer:FerLiteAnalyzer"))

@@ -1,7 +1,4 @@
-"""interview-engine-gguf: question source and evaluator on llama.cpp (llama-cpp-python), GGUF models."""
+"""interview-engine-gguf: question source and evaluator on llama.cpp (llama-cpp-python), GGUF models.
 
-from .backend import GGUFBackend
-from .locate import MODEL_ENV, ModelChoice, find_model, models_dir
-from .packages import PACKAGES, ModelPackage
-
-__all__ = ["MODEL_ENV", "PACKAGES", "GGUFBackend", "ModelChoice", "ModelPackage", "find_model", "models_dir"]
+Nothing is imported here, so discovering the plugin stays cheap; import from the submodules.
+"""

@@ -24,10 +24,14 @@ from typing import Any
 
 import anyio
 
-from interview_engine.errors import ProviderError
-from interview_engine.llm import Completion, GenerationRequest, TokenLogprobs
-from interview_engine.llm.backend import MAX_TOP_LOGPROBS
-from interview_engine.llm.errors import CorruptModel
+from interview_engine.plugin_api import (
+    MAX_TOP_LOGPROBS,
+    Completion,
+    CorruptModel,
+    GenerationRequest,
+    ProviderError,
+    TokenLogprobs,
+)
 
 from .locate import ModelChoice, check_gguf
 from .logprobs import TopLogprobs

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from interview_engine.errors import ModelNotFound
-from interview_engine.llm.errors import CorruptModel
+from interview_engine.plugin_api import CorruptModel, ModelNotFound
 
 from .packages import DEMO_PACKAGE, PACKAGES, ModelPackage
 

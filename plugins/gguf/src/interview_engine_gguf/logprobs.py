@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from interview_engine.llm import TokenLogprobs
+from interview_engine.plugin_api import TokenLogprobs
 
 Detokenize = Callable[[list[int]], bytes]
 

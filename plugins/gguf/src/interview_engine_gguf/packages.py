@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from interview_engine.errors import ModelNotFound
-from interview_engine.llm.errors import ChecksumMismatch
+from interview_engine.plugin_api import ChecksumMismatch, ModelNotFound
 
 log = logging.getLogger(__name__)
 

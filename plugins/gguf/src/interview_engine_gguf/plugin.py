@@ -9,12 +9,12 @@ Options (``INTERVIEW_ENGINE_EVALUATOR_OPTIONS`` / ``INTERVIEW_ENGINE_QUESTION_SO
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from interview_engine import hookimpl
-from interview_engine.llm import LLMEvaluator, LLMQuestionSource
+from interview_engine.plugin_api import hookimpl
 
-from .locate import find_model
+if TYPE_CHECKING:
+    from interview_engine.plugin_api import LLMEvaluator, LLMQuestionSource
 
 EVALUATOR_DEFAULT_FILE = "solar-10.7b-instruct-v1.0.Q8_0.gguf"
 """upstage/SOLAR-10.7B-Instruct-v1.0 at Q8_0, looked for in the models directory."""
@@ -25,6 +25,7 @@ QUESTION_SOURCE_DEFAULT_FILE = "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"
 def _backend(role: str, default_file: str, *, model: str | None, model_path: str | None,
              models_dir: str | None, **llama_options: Any) -> Any:
     from .backend import GGUFBackend
+    from .locate import find_model
 
     choice = find_model(role=role, default_file=default_file, model=model, model_path=model_path,
                         directory=models_dir)
@@ -37,6 +38,8 @@ def gguf_question_source(
     attempts: int = 3, temperature: float = 0.7, seed: int | None = None,
 ) -> LLMQuestionSource:
     """The ``gguf`` question source (default model: Llama-3.1-8B-Instruct, else the demo package)."""
+    from interview_engine.plugin_api import LLMQuestionSource
+
     backend = _backend("question_source", QUESTION_SOURCE_DEFAULT_FILE, model=model, model_path=model_path,
                        models_dir=models_dir, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
                        chat_format=chat_format)
@@ -49,6 +52,8 @@ def gguf_evaluator(
     attempts: int = 3, temperature: float = 0.0, seed: int | None = 0, max_tokens: int | None = None,
 ) -> LLMEvaluator:
     """The ``gguf`` evaluator (default model: SOLAR-10.7B-Instruct Q8_0, else the demo package)."""
+    from interview_engine.plugin_api import LLMEvaluator
+
     backend = _backend("evaluator", EVALUATOR_DEFAULT_FILE, model=model, model_path=model_path,
                        models_dir=models_dir, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
                        chat_format=chat_format)

@@ -23,9 +23,7 @@ from typing import Any
 import anyio
 import httpx
 
-from interview_engine.errors import ProviderError
-from interview_engine.llm import Completion, GenerationRequest
-from interview_engine.llm.backend import MAX_TOP_LOGPROBS
+from interview_engine.plugin_api import MAX_TOP_LOGPROBS, Completion, GenerationRequest, ProviderError
 
 from .compat import without_unsafe_literals
 from .logprobs import TokenCollector

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interview_engine.errors import ProviderError
-from interview_engine.llm import TokenLogprobs
+from interview_engine.plugin_api import ProviderError, TokenLogprobs
 
 
 class TokenCollector:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from interview_engine.errors import ConfigurationError, validation_message
+from interview_engine.plugin_api import ConfigurationError, validation_message
 
 BASE_URL_ENV = "INTERVIEW_ENGINE_OPENAI_BASE_URL"
 API_KEY_ENVS = ("INTERVIEW_ENGINE_OPENAI_API_KEY", "OPENAI_API_KEY")

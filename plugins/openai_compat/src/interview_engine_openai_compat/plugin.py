@@ -14,20 +14,30 @@ request arrives unless it runs with ``--interrupt_requests false``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from interview_engine import hookimpl
-from interview_engine.llm import LLMEvaluator, LLMQuestionSource
+from interview_engine.plugin_api import hookimpl
 
-from .backend import OpenAICompatBackend
-from .options import OpenAICompatOptions
+if TYPE_CHECKING:
+    from interview_engine.plugin_api import LLMEvaluator, LLMQuestionSource
+
+    from .backend import OpenAICompatBackend
+
+
+def _backend(server_options: dict[str, Any]) -> OpenAICompatBackend:
+    from .backend import OpenAICompatBackend
+    from .options import OpenAICompatOptions
+
+    return OpenAICompatBackend(OpenAICompatOptions.parse(server_options))
 
 
 def openai_compat_question_source(
     *, attempts: int = 3, temperature: float = 0.7, seed: int | None = None, **server_options: Any
 ) -> LLMQuestionSource:
     """The ``openai_compat`` question source."""
-    backend = OpenAICompatBackend(OpenAICompatOptions.parse(server_options))
+    from interview_engine.plugin_api import LLMQuestionSource
+
+    backend = _backend(server_options)
     return LLMQuestionSource(backend, attempts=attempts, temperature=temperature, seed=seed)
 
 
@@ -36,7 +46,9 @@ def openai_compat_evaluator(
     **server_options: Any,
 ) -> LLMEvaluator:
     """The ``openai_compat`` evaluator."""
-    backend = OpenAICompatBackend(OpenAICompatOptions.parse(server_options))
+    from interview_engine.plugin_api import LLMEvaluator
+
+    backend = _backend(server_options)
     return LLMEvaluator(backend, attempts=attempts, temperature=temperature, seed=seed, max_tokens=max_tokens)
 
 

@@ -1,5 +1,4 @@
-"""Offline English speech-to-text for interview-engine on CMU PocketSphinx (provider ``pocketsphinx``)."""
+"""Offline English speech-to-text for interview-engine on CMU PocketSphinx (provider ``pocketsphinx``).
 
-from .transcriber import PocketsphinxTranscriber
-
-__all__ = ["PocketsphinxTranscriber"]
+Nothing is imported here, so discovering the plugin stays cheap; import from the submodules.
+"""

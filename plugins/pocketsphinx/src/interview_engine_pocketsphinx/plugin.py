@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from interview_engine import hookimpl
-
-
-def _create(**options: Any) -> Any:
-    from .transcriber import PocketsphinxTranscriber
-
-    return PocketsphinxTranscriber(**options)
+from interview_engine.plugin_api import hookimpl, lazy_factory
 
 
 @hookimpl
 def register_transcribers(register: Any) -> None:
-    register("pocketsphinx", _create)
+    register("pocketsphinx", lazy_factory("interview_engine_pocketsphinx.transcriber:PocketsphinxTranscriber"))

@@ -15,9 +15,14 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from interview_engine.errors import TranscriptionError
-from interview_engine.media.audio import aligned_pcm16
-from interview_engine.models import Transcript, TranscriptEvent, TranscriptionOptions, TranscriptSegment
+from interview_engine.plugin_api import (
+    Transcript,
+    TranscriptEvent,
+    TranscriptionError,
+    TranscriptionOptions,
+    TranscriptSegment,
+    aligned_pcm16,
+)
 
 from .lexicon import pronounce, words_of
 

@@ -26,8 +26,7 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from interview_engine.errors import InterviewEngineError, ProviderError
-from interview_engine.llm import GenerationRequest
+from interview_engine.plugin_api import GenerationRequest, InterviewEngineError, ProviderError
 
 from .constrained import JsonSchemaLogitsProcessor
 from .loading import LoadedModel, choose_placement, load_model

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import torch
 from transformers import LogitsProcessor, PreTrainedTokenizerFast
 
-from interview_engine.errors import ProviderError
+from interview_engine.plugin_api import ProviderError
 
 log = logging.getLogger(__name__)
 

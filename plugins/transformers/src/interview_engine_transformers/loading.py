@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from interview_engine.errors import ConfigurationError, ModelNotFound, ProviderError
+from interview_engine.plugin_api import ConfigurationError, ModelNotFound, ProviderError
 
 from .constrained import GrammarVocabulary
 from .options import TransformersOptions

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from interview_engine.errors import ModelNotFound
+from interview_engine.plugin_api import ModelNotFound
 
 from .options import MODEL_ENV
 

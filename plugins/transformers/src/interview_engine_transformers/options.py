@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from interview_engine.errors import ConfigurationError, validation_message
+from interview_engine.plugin_api import ConfigurationError, validation_message
 
 DEFAULT_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 MODEL_ENV = "INTERVIEW_ENGINE_TRANSFORMERS_MODEL"

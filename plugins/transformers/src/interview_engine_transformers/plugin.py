@@ -11,15 +11,17 @@ cuda, cuda:N), ``dtype`` (auto, bfloat16, float16, float32), ``quantization`` (a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from interview_engine import hookimpl
-from interview_engine.llm import ChatBackend, LLMEvaluator, LLMQuestionSource
+from interview_engine.plugin_api import hookimpl
 
-from .options import TransformersOptions
+if TYPE_CHECKING:
+    from interview_engine.plugin_api import ChatBackend, LLMEvaluator, LLMQuestionSource
 
 
 def _backend(model_options: dict[str, Any]) -> ChatBackend:
+    from .options import TransformersOptions
+
     options = TransformersOptions.parse(model_options)
     from .backend import TransformersBackend
 
@@ -30,6 +32,8 @@ def transformers_question_source(
     *, attempts: int = 3, temperature: float = 0.7, seed: int | None = None, **model_options: Any
 ) -> LLMQuestionSource:
     """The ``transformers`` question source."""
+    from interview_engine.plugin_api import LLMQuestionSource
+
     return LLMQuestionSource(_backend(model_options), attempts=attempts, temperature=temperature, seed=seed)
 
 
@@ -38,6 +42,8 @@ def transformers_evaluator(
     **model_options: Any,
 ) -> LLMEvaluator:
     """The ``transformers`` evaluator."""
+    from interview_engine.plugin_api import LLMEvaluator
+
     return LLMEvaluator(_backend(model_options), attempts=attempts, temperature=temperature, seed=seed,
                         max_tokens=max_tokens)
 
