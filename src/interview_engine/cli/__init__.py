@@ -26,6 +26,7 @@ from ..models import MAX_ANSWER_CHARS, Report
 from ..plugins import describe_plugins, plugin_manager_for
 from ..settings import Settings, load_settings
 from .answers import check_places, give_answers
+from .extensions import add_extension_commands
 from .failures import CommandError, log_stray_thread_errors, report_failure
 from .files import MAX_FILE_BYTES, MAX_NESTING, MAX_NUMBER_DIGITS, checked_config_file, read_answers, read_spec
 from .interactive import interview_command
@@ -147,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="migrate the database to the latest schema")
     upgrade.add_argument("--revision", default="head")
     upgrade.set_defaults(handler=_db_upgrade)
+    add_extension_commands(commands)
     return parser
 
 

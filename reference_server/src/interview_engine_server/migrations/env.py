@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from interview_engine_server.db import VERSION_TABLE, metadata
 
 connection = context.config.attributes.get("connection")
