@@ -1,7 +1,7 @@
 """Event log (per-interview streams and their events) and webhooks (endpoints, messages, deliveries, attempts).
 
 Revision ID: s0003
-Revises: s0001
+Revises: s0002
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "s0003"
-down_revision = "s0001"
+down_revision = "s0002"
 branch_labels = None
 depends_on = None
 
