@@ -4,6 +4,7 @@ the session cookies (renewal, sign-out), hashed assets, and /demo off by default
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -109,3 +110,38 @@ def test_pages_use_hashed_assets_under_a_strict_csp(server: Any) -> None:
 
 def test_there_is_no_demo_page_unless_asked_for(server: Any) -> None:
     assert server.client.get("/demo").status_code == 404
+
+
+def test_a_bad_override_is_refused_with_what_to_fix_and_changes_nothing(server: Any) -> None:
+    created = server.start_interview()
+    interview_id = created["interview_id"]
+    candidate = server.consented(created)
+    base = f"/v1/interviews/{interview_id}/candidate"
+    question = server.client.get(f"{base}/question", headers=candidate).json()
+    while question is not None:
+        answered = server.client.post(f"{base}/answers", headers=candidate, json={
+            "question_id": question["id"], "text": "I would add an index and then measure the query plan again."})
+        question = answered.json()["next_question"]
+    assert server.client.post(f"{base}/finish", headers=candidate).status_code == 200
+    deadline = time.monotonic() + 20
+    while not server.client.get(f"/v1/interviews/{interview_id}", headers=server.key()).json()["report_ready"]:
+        assert time.monotonic() < deadline, "the report did not become ready"
+        time.sleep(0.05)
+    server.client.cookies.clear()
+    token = _sign_in(server)
+    url = f"/dashboard/interviews/{interview_id}/overrides"
+    for form, status, problem in (
+        ({"score": "150", "reason": "too generous"}, 422, "score: "),
+        ({"score": "abc", "reason": "not a number"}, 422, "score: "),
+        ({"score": "50", "reason": ""}, 422, "reason: "),
+        ({"score": "50", "reason": "x", "dimension": "no_such_dimension"}, 422, "no_such_dimension"),
+        ({"score": "50", "reason": "x", "dimension": "Robert'); DROP TABLE--"}, 422, "dimension: "),
+    ):
+        refused = server.client.post(url, data={"csrf": token, **form})
+        assert refused.status_code == status and problem in refused.text, refused.text
+    assert server.call(server.services.overrides.history, interview_id, "acme") == []
+    other = server.start_interview("globex")["interview_id"]
+    foreign = server.client.post(f"/dashboard/interviews/{other}/overrides",
+                                 data={"csrf": token, "score": "1", "reason": "not mine"})
+    assert foreign.status_code == 404
+    assert server.call(server.services.overrides.history, other, "globex") == []
