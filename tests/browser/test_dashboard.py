@@ -237,6 +237,8 @@ def test_roles_are_the_apis(page: Page, context: BrowserContext, browser_server:
     page.get_by_role("link", name="Audit log").click()
     actions = page.locator("tbody td code").all_inner_texts()
     assert "report.viewed" in actions and "score.overridden" in actions and "interview.deleted" in actions
+    overridden = page.locator("tbody tr", has_text="score.overridden").first
+    expect(overridden).to_contain_text("Reviewer <reviewer@acme.example>")
     shot(page, "audit")
     axe(page)
 

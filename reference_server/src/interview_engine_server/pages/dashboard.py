@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..api.accounts import AccountList
 from ..api.interviews import InterviewList, InterviewView
 from ..api.reviews import ReportView
 from ..audit import AuditPage
@@ -118,10 +119,12 @@ async def audit_log(page: Page) -> Response:
     params = page.request.query_params
     query = {name: params[name] for name in ("action", "target_id", "cursor") if params.get(name, "").strip()}
     entries = await page.api("read_audit_log", AuditPage, query=query)
+    people = {a.id: f"{a.name} <{a.email}>" for a in (await page.api("list_accounts", AccountList)).items}
     next_url = None
     if entries.next_cursor:
         next_url = str(page.request.url.include_query_params(cursor=entries.next_cursor))
-    return page.render("audit.html", entries=entries.items, next_url=next_url, action=params.get("action", ""))
+    return page.render("audit.html", entries=entries.items, next_url=next_url, action=params.get("action", ""),
+                       people=people)
 
 
 INTERVIEW = "/dashboard/interviews/{interview_id:interview_id}"
