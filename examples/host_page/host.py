@@ -61,7 +61,7 @@ class Host(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Security-Policy", f"default-src 'self'; script-src {self.server_url}; "
                          f"connect-src {self.server_url} {self.server_url.replace('http', 'ws', 1)}; "
-                         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src blob: mediastream:")
+                         "style-src 'self'; img-src 'self' data: blob:; media-src blob: mediastream:; base-uri 'none'")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
