@@ -145,3 +145,20 @@ def test_a_bad_override_is_refused_with_what_to_fix_and_changes_nothing(server: 
                                  data={"csrf": token, "score": "1", "reason": "not mine"})
     assert foreign.status_code == 404
     assert server.call(server.services.overrides.history, other, "globex") == []
+
+
+def test_the_list_pages_on_with_the_apis_cursor(server: Any) -> None:
+    ids = {server.start_interview(spec={**server.spec, "role": "Paged role"})["interview_id"] for _ in range(3)}
+    server.client.cookies.clear()
+    _sign_in(server)
+    seen: list[str] = []
+    url: str | None = "/dashboard/interviews?role=Paged+role&limit=2"
+    while url:
+        page = server.client.get(url)
+        assert page.status_code == 200
+        seen += re.findall(r'data-interview="([0-9a-f]{32})"', page.text)
+        found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(ids)
+    bad = server.client.get("/dashboard/interviews?cursor=not-a-cursor")
+    assert bad.status_code == 422 and 'role="alert"' in bad.text and "cursor" in bad.text.split('role="alert"')[1]

@@ -20,10 +20,11 @@ from .page import Page, dashboard_page, problems, safe_next
 from .report_view import report_context
 from .websession import end_session, start_session
 
-LIST_FILTERS = ("role", "state", "min_score", "max_score", "cursor")
+LIST_FILTERS = ("role", "state", "min_score", "max_score", "limit", "cursor")
 """Filters passed to the API as they are; the dates are turned into the API's date-times."""
 FILTER_LABELS = {"role": "list.role", "state": "list.state", "created_after": "list.from", "created_before": "list.to",
-                 "min_score": "list.min_score", "max_score": "list.max_score", "cursor": "list.next"}
+                 "min_score": "list.min_score", "max_score": "list.max_score", "limit": "list.next",
+                 "cursor": "list.next"}
 """The filter form's label for each API query field, to say which field a problem is in."""
 
 
@@ -84,7 +85,7 @@ async def interview_list(page: Page) -> Response:
         strings = translator(page.language)
         labels = {api_name: strings[key] for api_name, key in FILTER_LABELS.items()}
         return page.render("interviews.html", status=422, filters=filters, items=[], next_url=None,
-                           problems=problems(exc, labels))
+                           problems=problems(exc, labels) or [exc.message])
     next_url = None
     if listing.next_cursor:
         next_url = str(page.request.url.include_query_params(cursor=listing.next_cursor))
