@@ -39,11 +39,6 @@ class Page:
     language: UiLanguage
     form: dict[str, str]
 
-    @property
-    def me(self) -> RecruiterPrincipal:
-        assert self.principal is not None, "signed-in pages only"
-        return self.principal
-
     @overload
     async def api(self, operation: str, expect: type[M], *, query: Mapping[str, str] | None = None,
                   form: Mapping[str, object] | None = None) -> M: ...

@@ -19,7 +19,7 @@ class QuestionItem:
     result: Any
     """A ``Report.questions`` entry (question, answer, evaluation, score)."""
     transcript: Markup | None
-    quotes: list[str]
+    """The answer as HTML, evidence quotes marked."""
 
 
 def _numbers(depths: list[int]) -> list[str]:
@@ -42,7 +42,7 @@ def question_items(view: ReportView) -> list[QuestionItem]:
         scores = result.evaluation.scores if result.evaluation else []
         quotes = list(dict.fromkeys(quote for score in scores for quote in score.evidence))
         transcript = mark_evidence(result.answer.text, quotes) if result.answer else None
-        items.append(QuestionItem(number, result, transcript, quotes))
+        items.append(QuestionItem(number, result, transcript))
     return items
 
 
