@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import anyio
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -35,7 +36,7 @@ async def home(page: Page) -> Response:
 async def login_form(page: Page) -> Response:
     if page.principal is not None:
         return RedirectResponse(safe_next(page.request.query_params.get("next")), status_code=303)
-    return page.render("login.html", next=safe_next(page.request.query_params.get("next")), failed=False,
+    return await page.render("login.html", next=safe_next(page.request.query_params.get("next")), failed=False,
                        tenant="", email="")
 
 
@@ -47,7 +48,7 @@ async def login(page: Page) -> Response:
     except ApiError as exc:
         if exc.status == 429:
             raise
-        return page.render("login.html", status=exc.status if exc.status in (401, 422) else 400,
+        return await page.render("login.html", status=exc.status if exc.status in (401, 422) else 400,
                            next=safe_next(form.get("next")), failed=True, tenant=fields["tenant"],
                            email=fields["email"])
     start_session(page.request, tokens)
@@ -84,12 +85,12 @@ async def interview_list(page: Page) -> Response:
             raise
         strings = translator(page.language)
         labels = {api_name: strings[key] for api_name, key in FILTER_LABELS.items()}
-        return page.render("interviews.html", status=422, filters=filters, items=[], next_url=None,
+        return await page.render("interviews.html", status=422, filters=filters, items=[], next_url=None,
                            problems=problems(exc, labels) or [exc.message])
     next_url = None
     if listing.next_cursor:
         next_url = str(page.request.url.include_query_params(cursor=listing.next_cursor))
-    return page.render("interviews.html", filters=filters, items=listing.items, next_url=next_url, problems=[])
+    return await page.render("interviews.html", filters=filters, items=listing.items, next_url=next_url, problems=[])
 
 
 async def report(page: Page) -> Response:
@@ -99,8 +100,9 @@ async def report(page: Page) -> Response:
         if exc.code != "report_not_ready":
             raise
         interview = await page.api("get_interview", InterviewView)
-        return page.render("pending.html", interview=interview)
-    return page.render("report.html", **report_context(view, translator(page.language)))
+        return await page.render("pending.html", interview=interview)
+    context = await anyio.to_thread.run_sync(report_context, view, translator(page.language))
+    return await page.render("report.html", **context)
 
 
 async def override(page: Page) -> Response:
@@ -124,7 +126,7 @@ async def audit_log(page: Page) -> Response:
     next_url = None
     if entries.next_cursor:
         next_url = str(page.request.url.include_query_params(cursor=entries.next_cursor))
-    return page.render("audit.html", entries=entries.items, next_url=next_url, action=params.get("action", ""),
+    return await page.render("audit.html", entries=entries.items, next_url=next_url, action=params.get("action", ""),
                        people=people)
 
 

@@ -38,7 +38,7 @@ async def demo(request: Request) -> Response:
                                  form={"spec": demo_spec(language), "external_ref": "demo page"})
     except ApiError as exc:
         return exc.response()
-    return render(request, "demo.html", language, csp=DEMO_CSP,
+    return await render(request, "demo.html", language, csp=DEMO_CSP,
                   headers={"permissions-policy": DEMO_PERMISSIONS}, server=services.settings.public_url,
                   token=created.candidate.token, interview_id=created.interview_id)
 

@@ -52,16 +52,16 @@ class Page:
         """Call the API route ``operation`` as the signed-in person."""
         return await call_api(self.request, operation, self.principal, expect, query=query, form=form)
 
-    def render(self, template: str, *, status: int = 200, **context: Any) -> Response:
+    async def render(self, template: str, *, status: int = 200, **context: Any) -> Response:
         principal = self.principal
-        return render(self.request, template, self.language, status=status, principal=principal,
+        return await render(self.request, template, self.language, status=status, principal=principal,
                       csrf=csrf_token(self.request, principal),
                       may=lambda operation: principal is not None and may(principal, operation), **context)
 
-    def error(self, status: int, message: str, details: list[str] | None = None) -> Response:
-        return self.render("error.html", status=status, message=message, details=details or [])
+    async def error(self, status: int, message: str, details: list[str] | None = None) -> Response:
+        return await self.render("error.html", status=status, message=message, details=details or [])
 
-    def api_error(self, exc: ApiError) -> Response:
+    async def api_error(self, exc: ApiError) -> Response:
         """The API's error as a page: its status, a message in the page's language, and what to fix."""
         if exc.status == 401:
             return redirect_to_login(self.request)
@@ -70,7 +70,7 @@ class Page:
         details = problems(exc)
         if exc.status in (409, 422) and not details:
             details = [exc.message]
-        return self.error(exc.status, message, details)
+        return await self.error(exc.status, message, details)
 
 
 Handler = Callable[[Page], Awaitable[Response]]
@@ -97,12 +97,12 @@ def dashboard_page(handler: Handler, *, public: bool = False) -> Callable[[Reque
             if request.method == "POST":
                 page.form = await read_form(request)
                 if not csrf_ok(request, page.form, page.principal):
-                    return apply_cookies(request, page.error(403, translator(page.language)["error.csrf"]))
+                    return apply_cookies(request, await page.error(403, translator(page.language)["error.csrf"]))
             response = await handler(page)
         except BadForm as exc:
-            response = page.error(400, str(exc))
+            response = await page.error(400, str(exc))
         except ApiError as exc:
-            response = page.api_error(exc)
+            response = await page.api_error(exc)
         return apply_cookies(request, response)
 
     return endpoint

@@ -3,8 +3,10 @@ page's language, hashed asset URLs, and a strict Content-Security-Policy (no inl
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+import anyio
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -23,13 +25,15 @@ _templates = Environment(loader=PackageLoader(__package__ or __name__, "template
 _templates.globals["asset"] = asset_url
 
 
-def render(request: Request, template: str, language: UiLanguage, *, status: int = 200, csp: str = PAGE_CSP,
+async def render(request: Request, template: str, language: UiLanguage, *, status: int = 200, csp: str = PAGE_CSP,
            headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
-    """The page ``template`` in ``language``; remembers a language chosen with ``?lang=``."""
+    """The page ``template`` in ``language`` (rendered in a worker thread, off the event loop); remembers a
+    language chosen with ``?lang=``."""
     links = {code: str(request.url.include_query_params(lang=code)).removeprefix(str(request.base_url).rstrip("/"))
              for code in LANGUAGES}
-    body = _templates.get_template(template).render(lang=language, t=translator(language), language_links=links,
-                                                    **context)
+    page = partial(_templates.get_template(template).render, lang=language, t=translator(language),
+                   language_links=links, **context)
+    body = await anyio.to_thread.run_sync(page)
     response = HTMLResponse(body, status_code=status, headers={
         "content-security-policy": csp, **PAGE_HEADERS, **(headers or {})})
     if request.query_params.get("lang") == language:
