@@ -13,6 +13,8 @@ missing=()
 for pkg in $(apt_packages); do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# npm comes with NodeSource's nodejs package but is a package of its own in Debian.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   echo "installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then echo "need root for apt-get; run as root or install: ${missing[*]}" >&2; exit 1; fi
@@ -37,4 +39,6 @@ fi
 if ls plugins/*/requirements-nodeps.txt >/dev/null 2>&1; then
   "${PIP[@]}" --no-deps $(cat plugins/*/requirements-nodeps.txt | sed 's/#.*//' | xargs)
 fi
+# JavaScript the browser tests inject into pages (axe-core), pinned by tests/browser/package-lock.json.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >&2
 echo "installed into $(pwd)/.venv"
