@@ -93,6 +93,7 @@ async def done_answering(call: Call[None, NoQuery]) -> AnswerAccepted:
     require_consent(call.record)
     session = await session_for(call, call.path["interview_id"])
     recorded = await call.services.media.done(session, call.record)
+    await session.refresh()  # the live listener recorded it through its own session
     return answer_accepted(session, recorded)
 
 

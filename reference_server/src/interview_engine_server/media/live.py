@@ -142,7 +142,7 @@ class LiveMedia:
                 peer.pcm = TrackPcm(track)
                 peer.pcm.start()
                 peer.listener = AnswerListener(self.services, session, transcriber, peer.pcm, self.progress)
-                peer.spawn(self._listen(peer, peer.listener), "audio")
+                peer.listening = peer.spawn(self._listen(peer, peer.listener), "audio")
             elif track.kind == "video" and analyzer is not None:
                 publish = self._proctoring_publisher(session)
                 peer.spawn(watch(track, session, analyzer, interval_s=settings.live_frame_interval_s,
