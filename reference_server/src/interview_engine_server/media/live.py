@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 DONE_TIMEOUT_S = 30.0
 MAX_PROGRESS = 10_000
 """Answers in progress kept for interviews without a peer (waiting for a reconnect), oldest forgotten."""
-UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, PCMU or PCMA; "
+UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, G.722, PCMU or PCMA; "
                      "video: VP8 or H.264)")
 
 
@@ -139,7 +139,7 @@ class LiveMedia:
         def on_track(track: MediaStreamTrack) -> None:
             nonlocal analyzer
             if track.kind == "audio" and peer.pcm is None:
-                peer.pcm = TrackPcm(track)
+                peer.pcm = TrackPcm(track, idle_s=settings.live_audio_idle_s)
                 peer.pcm.start()
                 peer.listener = AnswerListener(self.services, session, transcriber, peer.pcm, self.progress)
                 peer.listening = peer.spawn(self._listen(peer, peer.listener), "audio")

@@ -1,8 +1,10 @@
 """The candidate's microphone track as 16 kHz mono PCM16, cut into answers.
 
 A reader task receives the WebRTC audio frames, resamples them (libswresample, through PyAV) and queues
-the PCM; ``answer()`` yields it until the candidate says they are done or the track ends. The queue is
-bounded: if nothing consumes it, the oldest audio is dropped and counted, never piled up.
+the PCM; ``answer()`` yields it until the candidate says they are done or the track ends. A track that
+stops delivering audio for ``idle_s`` after its first frame has ended too (a browser that stops the
+microphone just stops sending). The queue is bounded: if nothing consumes it, the oldest audio is dropped
+and counted, never piled up.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ _ENDED: Mark = "ended"
 class TrackPcm:
     """16 kHz mono s16le from one audio track; ``start`` the reader, ``aclose`` to stop it."""
 
-    def __init__(self, track: MediaStreamTrack, *, max_queued_s: float = MAX_QUEUED_S) -> None:
+    def __init__(self, track: MediaStreamTrack, *, idle_s: float, max_queued_s: float = MAX_QUEUED_S) -> None:
         self.track = track
+        self.idle_s = idle_s
         self.ended = False
         """The track ended (the peer left or stopped the microphone)."""
         self.dropped_s = 0.0
@@ -72,13 +75,16 @@ class TrackPcm:
 
     async def _read(self) -> None:
         try:
+            frame = await self.track.recv()  # no deadline before the first frame: ICE has its own
             while True:
-                frame = await self.track.recv()
-                if not isinstance(frame, AudioFrame):
-                    continue
-                self._put(b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(frame)))
+                if isinstance(frame, AudioFrame):
+                    self._put(b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(frame)))
+                async with asyncio.timeout(self.idle_s):
+                    frame = await self.track.recv()
         except MediaStreamError:
             log.debug("the audio track ended")
+        except TimeoutError:
+            log.info("no audio for %.1f s: the microphone track is over", self.idle_s)
         finally:
             self._end()
 
