@@ -43,7 +43,10 @@ class ProctoringAnalyzer:
         state = "no_face" if faces == 0 else "multiple_faces" if faces > 1 else None
         if state != self._state:
             self._state = state
-            await self.signal(state, self.t)
+            try:
+                await self.signal(state, self.t)
+            except Exception:  # the sample is still stored; the report's proctoring section has it
+                log.warning("could not publish a proctoring signal", exc_info=True)
         return reading
 
 
