@@ -4,8 +4,9 @@ this machine's other interface), then silence, and waits on the event socket for
 
     .venv/bin/python bench/webrtc.py [--quick] [--counts-offline 1,2,4,8] [--counts-deepgram 1,10,25,50]
 
-The server is ``interview-engine serve`` (SQLite, ``live_silence_s`` 1 s) with pocketsphinx (offline) or
-Deepgram against the local fake server; the client peers run in a process of their own. Per count:
+The server is ``interview-engine serve`` (Postgres, a fresh database per transcriber; ``live_silence_s``
+1 s) with pocketsphinx (offline) or Deepgram against the local fake server; the client peers run in a
+process of their own. Per count:
 
 - first transcript: first speech frame sent → first transcript event received (audio latency);
 - final after speech: last speech frame sent → last ``transcript.final`` received;
@@ -35,6 +36,7 @@ from typing import Any
 
 import httpx
 from interview_engine_deepgram.testing import FakeDeepgram
+from load import POSTGRES_ADMIN_URL, _postgres_database
 from websockets.asyncio.client import connect as ws_connect
 
 from interview_engine.testing.speech import say
@@ -67,7 +69,11 @@ async def one_session(http: httpx.AsyncClient, key: str, pcm: bytes, start_after
     try:
         async with ws_connect(ws_url, additional_headers=headers, proxy=None) as socket:
             track = SpeechTrack(pcm, 16_000)
+            offered = time.monotonic()
             await candidate.connect(track)
+            answered = time.monotonic()
+            await candidate.connected(timeout=60)
+            connected = time.monotonic()
             async with asyncio.timeout(60):
                 while recorded is None:
                     message = json.loads(await socket.recv())
@@ -82,7 +88,8 @@ async def one_session(http: httpx.AsyncClient, key: str, pcm: bytes, start_after
                         recorded = now
         assert track._t0 is not None and track.spoke_at is not None and first is not None
         assert last_final is not None
-        return {"first_transcript_s": first - track._t0, "final_after_speech_s": last_final - track.spoke_at,
+        return {"offer_s": answered - offered, "connect_s": connected - answered,
+                "first_transcript_s": first - track._t0, "final_after_speech_s": last_final - track.spoke_at,
                 "answer_after_silence_s": recorded - (track.spoke_at + SILENCE_S)}
     finally:
         await candidate.close()
@@ -133,7 +140,7 @@ def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[st
     row: dict[str, Any] = {"sessions": n, "errors": len(out["errors"]), "error_samples": out["errors"][:3],
                            "wall_s": round(wall, 1), "server_cores": round(server_cpu / wall, 2),
                            "client_cores": round(out["cpu_s"] / wall, 2)}
-    for metric in ("first_transcript_s", "final_after_speech_s", "answer_after_silence_s"):
+    for metric in ("offer_s", "connect_s", "first_transcript_s", "final_after_speech_s", "answer_after_silence_s"):
         values = [s[metric] for s in out["sessions"]]
         row[f"{metric}_p50"], row[f"{metric}_p95"] = percentile(values, 0.5), percentile(values, 0.95)
     p95 = row["answer_after_silence_s_p95"]
@@ -142,19 +149,28 @@ def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[st
 
 
 def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: str, work: Path) -> list[dict[str, Any]]:
+    database = f"ie_webrtc_{name}_{os.getpid()}"
+    asyncio.run(_postgres_database(True, database))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     env = {**FAST_TEST_ENVIRONMENT, "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET,
-           "INTERVIEW_ENGINE_DATABASE_URL": f"sqlite+aiosqlite:///{work / name}.db",
+           "INTERVIEW_ENGINE_DATABASE_URL": f"{base}/{database}", "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": "20",
            "INTERVIEW_ENGINE_SERVER_LIVE_SILENCE_S": str(SILENCE_S), "INTERVIEW_ENGINE_SERVER_LIVE_MAX_PEERS": "1000",
            "INTERVIEW_ENGINE_SERVER_ICE_TIMEOUT_S": "60", **environment}
     rows = []
-    with ServerProcess(work / name, env, arguments=("--no-access-log",)) as server:
-        key = f"Bearer {server.credentials().api_key}"
-        for n in counts:
-            row = run_count(server, key, n, pcm_path)
-            rows.append(row)
-            print(f"  {name}: {n} sessions -> real time {row.get('real_time')}", file=sys.stderr)
-            if not row.get("real_time"):
-                break
+    try:
+        with ServerProcess(work / name, env, arguments=("--no-access-log",)) as server:
+            key = f"Bearer {server.credentials().api_key}"
+            for n in counts:
+                row = run_count(server, key, n, pcm_path)
+                if row["errors"]:
+                    row["server_log"] = [line for line in server.log_path.read_text().splitlines()
+                                         if "Error" in line or "error" in line][-5:]
+                rows.append(row)
+                print(f"  {name}: {n} sessions -> real time {row.get('real_time')}", file=sys.stderr)
+                if not row.get("real_time"):
+                    break
+    finally:
+        asyncio.run(_postgres_database(False, database))
     return rows
 
 
