@@ -104,7 +104,8 @@ class LiveMedia:
         """The candidate is done answering: end the live answer and record it. With no live peer in this
         process, the saved transcript of the answer in progress is recorded."""
         peer = self.peer_of(session.id)
-        if peer is not None and peer.listener is not None and not peer.listener.pcm.ended:
+        listening = peer is not None and peer.listening is not None and not peer.listening.done()
+        if peer is not None and peer.listener is not None and listening:
             try:
                 result = await asyncio.wait_for(peer.listener.done(), DONE_TIMEOUT_S)
             except TimeoutError:
