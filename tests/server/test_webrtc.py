@@ -151,3 +151,21 @@ async def test_a_reconnect_in_the_middle_of_an_answer_loses_nothing(live: LiveMe
         assert answer.text == [e for e in events if e["type"] == "transcript.final"][-1]["data"]["answer_text"]
         assert {"team", "request"} & set(answer.text.split()) and {"main", "branch"} & set(answer.text.split())
         assert answer.segments[-1].start >= 2.0  # times continue after the first connection's audio
+
+
+async def test_emotion_consent_withdrawn_mid_connection_stops_the_analysis(
+        live: LiveMediaServer, face: np.ndarray) -> None:
+    async with consented_interview(live) as (state, candidate):
+        interview_id = state["interview_id"]
+        await candidate.connect(SpeechTrack(b"\x00\x00" * 16_000, 16_000), ImageTrack(face))
+        await candidate.connected()
+        await samples_of(live, interview_id, at_least=1)
+        withdrawn = await candidate.http.post(f"/v1/interviews/{interview_id}/candidate/consent",
+                                              headers=candidate.headers, json={
+            "accept": True, "notice_sha256": state["consent_notice"]["sha256"], "transcription": True,
+            "emotion_analysis": False})
+        assert withdrawn.status_code == 200, withdrawn.text
+        await asyncio.sleep(0.5)  # a sample already being analysed may still land
+        before = len(await samples_of(live, interview_id, at_least=1))
+        await asyncio.sleep(2.5)  # more than one sampling interval
+        assert len(await samples_of(live, interview_id, at_least=0)) == before

@@ -147,7 +147,7 @@ class LiveMedia:
             elif track.kind == "video" and analyzer is not None:
                 publish = self._proctoring_publisher(session)
                 peer.spawn(watch(track, session, analyzer, interval_s=settings.live_frame_interval_s,
-                                 publish=publish), "video")
+                                 publish=publish, consented=self._emotion_consent(session)), "video")
                 analyzer = None  # one camera per peer
             else:
                 peer.spawn(drain(track), f"drain-{track.kind}")
@@ -163,6 +163,12 @@ class LiveMedia:
             await self.services.events.publish(tenant_id=session.tenant, interview_id=session.id,
                                                type="proctoring.signal", data=data, recruiter_only=True)
         return publish
+
+    def _emotion_consent(self, session: Session) -> Any:
+        async def consented() -> bool:
+            consent = await self.services.consents.latest(session.id)
+            return consent is not None and consent.emotion_analysis
+        return consented
 
     async def _listen(self, peer: LivePeer, listener: AnswerListener) -> None:
         await listener.run()
