@@ -52,17 +52,26 @@ class TrackPcm:
             self._queue.put_nowait(_DONE)
 
     async def answer(self) -> AsyncGenerator[bytes]:
-        """The PCM of one answer; ends at ``done`` or at the end of the track (see ``last_mark``)."""
+        """The PCM of one answer; ends at ``done`` or at the end of the track (see ``last_mark``). Audio
+        that queued up while the consumer was busy comes as one chunk (fewer, larger steps under load)."""
         while True:
             if self.ended and self._queue.empty():
                 self.last_mark = _ENDED
                 return
             item = await self._queue.get()
+            chunks: list[bytes] = []
+            while isinstance(item, bytes):
+                chunks.append(item)
+                if self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            if chunks:
+                pcm = b"".join(chunks)
+                self._queued_s -= len(pcm) / 32_000
+                yield pcm
             if not isinstance(item, bytes):
                 self.last_mark = item
                 return
-            self._queued_s -= len(item) / 32_000
-            yield item
 
     async def aclose(self) -> None:
         if self._reader is not None:
