@@ -143,6 +143,6 @@ def load_server_settings(**overrides: object) -> ServerSettings:
     try:
         return ServerSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        from interview_engine.errors import validation_message
+        from interview_engine import validation_message
 
         raise ConfigurationError(f"invalid server settings: {validation_message(exc)}") from exc
