@@ -37,4 +37,15 @@ fi
 if ls plugins/*/requirements-nodeps.txt >/dev/null 2>&1; then
   "${PIP[@]}" --no-deps $(cat plugins/*/requirements-nodeps.txt | sed 's/#.*//' | xargs)
 fi
+# The candidate widget (web_widget/): npm packages when the lock file changed, then the bundle the server
+# serves at /widget.js. Debian's nodejs may come without npm (NodeSource's carries its own).
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install npm, or install it yourself" >&2; exit 1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm
+fi
+if [ ! -f web_widget/node_modules/.package-lock.json ] \
+    || [ web_widget/package-lock.json -nt web_widget/node_modules/.package-lock.json ]; then
+  (cd web_widget && npm ci --no-audit --no-fund --loglevel=error)
+fi
+(cd web_widget && npm run --silent build)
 echo "installed into $(pwd)/.venv"
