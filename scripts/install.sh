@@ -13,6 +13,8 @@ missing=()
 for pkg in $(apt_packages); do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# npm comes with NodeSource's nodejs package but is a package of its own in Debian.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   echo "installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then echo "need root for apt-get; run as root or install: ${missing[*]}" >&2; exit 1; fi
@@ -37,15 +39,13 @@ fi
 if ls plugins/*/requirements-nodeps.txt >/dev/null 2>&1; then
   "${PIP[@]}" --no-deps $(cat plugins/*/requirements-nodeps.txt | sed 's/#.*//' | xargs)
 fi
-# The candidate widget (web_widget/): npm packages when the lock file changed, then the bundle the server
-# serves at /widget.js. Debian's nodejs may come without npm (NodeSource's carries its own).
-if ! command -v npm >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then echo "need root to install npm, or install it yourself" >&2; exit 1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm
-fi
+# The candidate widget (web_widget/): npm packages when its lock file changed, then the bundle the server
+# serves at /widget.js (the build prints its gzipped size).
 if [ ! -f web_widget/node_modules/.package-lock.json ] \
     || [ web_widget/package-lock.json -nt web_widget/node_modules/.package-lock.json ]; then
-  (cd web_widget && npm ci --no-audit --no-fund --loglevel=error)
+  npm ci --prefix web_widget --no-audit --no-fund --loglevel=error >&2
 fi
-(cd web_widget && npm run --silent build)
+npm run --prefix web_widget --silent build >&2
+# JavaScript the browser tests inject into pages (axe-core), pinned by tests/browser/package-lock.json.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >&2
 echo "installed into $(pwd)/.venv"

@@ -1,33 +1,25 @@
 """The candidate widget in Debian's Chromium against the real reference server: the whole typed
 interview on a hostile host page (aggressive global CSS, a 62.5% root font size, a strict CSP with
 Trusted Types) with the camera and microphone denied; keyboard only at 360 px with fake devices and
-axe-core on every step; the network cut mid-answer and restored; a bad token and the Korean strings.
-Screenshots of each step are saved under test-artifacts/."""
+axe-core on every step; the network cut mid-answer and restored (and the token refreshed); bad set-ups
+and the Korean strings. The host pages live on another origin than the server. Screenshots of each step
+are saved under test-artifacts/."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from skimage import data
 
 if TYPE_CHECKING:
-    from conftest import LiveServer
+    from conftest import BrowserServer, HostSite
 
-ROOT = Path(__file__).parents[2]
-AXE = ROOT / "web_widget" / "node_modules" / "axe-core" / "axe.min.js"
-MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-              "--autoplay-policy=no-user-gesture-required"]
-SPOKEN_ANSWER = "I designed the billing service and we cut its latency in half."
+SERVER_SETTINGS = {"candidate_token_ttl_s": 30}
+"""Short-lived candidate tokens, so the widget's refresh happens within a test."""
 HOSTILE_QUESTION = 'Tell us about <img src=x onerror="window.__pwned=1"> a project <script>window.__pwned=2</script>?'
 HOSTILE_ANSWER = '<img src=y onerror="window.__pwned=3">I led it</textarea><script>window.__pwned=4</script>'
 HOSTILE_CSS = """
@@ -47,13 +39,15 @@ document.addEventListener("securitypolicyviolation",
   (event) => window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
 document.addEventListener("DOMContentLoaded", () => document.getElementById("host-input").focus());
 """
+SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 2, "max_follow_ups": 0}
 
 
 @dataclass
 class Host:
-    """A host page embedding widgets (attributes as given), published on the tests' host web server."""
+    """A host page embedding widgets (attributes as given), published on the host site."""
 
-    server: LiveServer
+    site: HostSite
+    server: BrowserServer
     widgets: list[dict[str, str]]
     css: str = "body { font-family: sans-serif; margin: 0; background: #e2e8f0; } main { padding: 8px; }"
     headers: dict[str, str] = field(default_factory=dict)
@@ -68,13 +62,11 @@ class Host:
                 f"<label>Your note <input id='host-input'></label>{widgets}</main></body></html>")
 
     def open(self, context: BrowserContext) -> Page:
-        host = self.server.host
-        name = f"/{len(host.files)}"
-        host.publish(f"{name}/host.css", "text/css", self.css)
-        host.publish(f"{name}/host.js", "text/javascript", HOST_SCRIPT)
-        url = host.publish(f"{name}/", "text/html", self.html(name), self.headers)
+        base = f"/{len(self.site.files)}"
+        self.site.publish(f"{base}/host.css", "text/css", self.css)
+        self.site.publish(f"{base}/host.js", "text/javascript", HOST_SCRIPT)
         page = context.new_page()
-        page.goto(url)
+        page.goto(self.site.publish(f"{base}/", "text/html", self.html(base), self.headers))
         return page
 
 
@@ -85,38 +77,9 @@ def strict_csp(server: str) -> str:
             "require-trusted-types-for 'script'; trusted-types 'none'")
 
 
-@pytest.fixture(scope="module")
-def media_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Chromium's fake devices: flite speaking an answer (WAV) and scikit-image's astronaut (y4m, 4:2:0)."""
-    folder = tmp_path_factory.mktemp("media")
-    wav, y4m = folder / "answer.wav", folder / "camera.y4m"
-    subprocess.run(["flite", "-t", SPOKEN_ANSWER, "-o", str(wav)], check=True)
-    rgb = data.astronaut()[::2, ::2].astype(np.float32)  # 256 x 256
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    u = (b - y) * 0.564 + 128
-    v = (r - y) * 0.713 + 128
-    planes = [y, u[::2, ::2], v[::2, ::2]]
-    frame = b"FRAME\n" + b"".join(np.clip(p, 0, 255).astype(np.uint8).tobytes() for p in planes)
-    with y4m.open("wb") as out:
-        out.write(b"YUV4MPEG2 W256 H256 F10:1 Ip A1:1 C420jpeg\n" + frame * 10)
-    return wav, y4m
-
-
-@pytest.fixture(scope="module")
-def media_browser(chromium: Callable[..., Browser], media_files: tuple[Path, Path]) -> Browser:
-    wav, y4m = media_files
-    return chromium(*MEDIA_ARGS, f"--use-file-for-fake-audio-capture={wav}", f"--use-file-for-fake-video-capture={y4m}")
-
-
-@pytest.fixture(scope="module")
-def denied_browser(chromium: Callable[..., Browser]) -> Browser:
-    """No fake devices and every permission prompt denied: a candidate who blocked camera and microphone."""
-    return chromium("--deny-permission-prompts")
-
-
 @pytest.fixture
-def context(request: pytest.FixtureRequest) -> Iterator[Callable[..., BrowserContext]]:
+def new_context() -> Iterator[Callable[..., BrowserContext]]:
+    """Opens browser contexts with the given options; all are closed after the test."""
     opened: list[BrowserContext] = []
 
     def new(browser: Browser, **options: Any) -> BrowserContext:
@@ -124,8 +87,16 @@ def context(request: pytest.FixtureRequest) -> Iterator[Callable[..., BrowserCon
         return opened[-1]
 
     yield new
-    for ctx in opened:
-        ctx.close()
+    for context in opened:
+        context.close()
+
+
+def create_interview(server: BrowserServer, **fields: Any) -> dict[str, Any]:
+    spec = {**SPEC, **fields.pop("spec", {})}
+    response = server.http.post("/v1/interviews", json={"spec": spec, **fields}, headers=server.key())
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def host_events(page: Page, kind: str) -> list[dict[str, Any]]:
@@ -133,45 +104,28 @@ def host_events(page: Page, kind: str) -> list[dict[str, Any]]:
     return [e["detail"] for e in events if e["type"] == kind]
 
 
-def serious_axe_violations(page: Page) -> list[str]:
-    """axe-core (from npm) run on the widget (its shadow root included): serious and critical findings."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document.querySelector('interview-widget'))).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.html)}))")
-    return [f"{v['id']}: {v['nodes']}" for v in found]
-
-
 def no_horizontal_overflow(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
-def server_draft(server: LiveServer, token: str) -> str | None:
-    state = server.http("GET", f"/v1/interviews/{token_subject(token)}/candidate", token=token).json()
-    draft = state["draft"]
+def server_draft(server: BrowserServer, created: dict[str, Any]) -> str | None:
+    response = server.http.get(f"/v1/interviews/{created['interview_id']}/candidate",
+                               headers={"Authorization": f"Bearer {created['candidate']['token']}"})
+    draft = response.json()["draft"]
     return None if draft is None else str(draft["text"])
-
-
-def token_subject(token: str) -> str:
-    payload = token.split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
 
 
 # --- the tests ------------------------------------------------------------------------------------------
 
 def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
-        live_server: LiveServer, denied_browser: Browser, context: Callable[..., BrowserContext],
-        shoot: Callable[[Page, str], Path]) -> None:
-    created = live_server.create_interview(
-        spec={"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 2, "max_follow_ups": 0,
-              "custom_questions": [HOSTILE_QUESTION]},
-        time_limit_s=120, accommodations={"extra_time_s": 60})
+        browser_server: BrowserServer, host_site: HostSite, browser_without_devices: Browser,
+        new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
+    created = create_interview(browser_server, spec={"custom_questions": [HOSTILE_QUESTION]}, time_limit_s=120,
+                               accommodations={"extra_time_s": 60})
     token = created["candidate"]["token"]
-    host = Host(live_server, [{"server": live_server.url, "token": token, "lang": "en"}], css=HOSTILE_CSS,
-                headers={"content-security-policy": strict_csp(live_server.url)})
-    page = host.open(context(denied_browser, viewport={"width": 1024, "height": 900}))
+    host = Host(host_site, browser_server, [{"server": browser_server.url, "token": token, "lang": "en"}],
+                css=HOSTILE_CSS, headers={"content-security-policy": strict_csp(browser_server.url)})
+    page = host.open(new_context(browser_without_devices, viewport={"width": 1024, "height": 900}))
     widget = page.locator("interview-widget")
 
     # consent: the host's focus is left alone, and its CSS cannot shrink or restyle the widget
@@ -182,7 +136,7 @@ def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
         "el => [getComputedStyle(el).fontSize, getComputedStyle(el).textTransform]") == ["20px", "none"]
     assert widget.evaluate("el => el.getBoundingClientRect().width") > 600
     expect(widget.get_by_text("Also analyse my facial expressions")).to_have_count(0)  # not offered
-    shoot(page, "1-consent")
+    shot(page, "consent")
     widget.get_by_role("button", name="Agree and continue").click()
     expect(widget.get_by_role("status")).to_have_text("Tick the box to agree to the notice first.")
     widget.get_by_label("Turn my spoken answers into text").check()
@@ -191,7 +145,7 @@ def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
 
     # device check: blocked, so a clear message and the typed path
     expect(widget.get_by_role("alert")).to_contain_text("blocked or missing")
-    shoot(page, "2-devices-denied")
+    shot(page, "devices-denied")
     widget.get_by_role("button", name="Continue with typed answers").click()
 
     # the hostile answer and the hostile (custom, second) question are shown as text and never run
@@ -202,19 +156,19 @@ def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
     expect(widget.locator("[part~=timer]")).to_have_text(re.compile(r"Time left (3:00|2:5\d)"))
     expect(widget.locator("[part~=progress]")).to_have_text("Question 1 of 2")
     widget.get_by_label("Type your answer").fill(HOSTILE_ANSWER)
-    shoot(page, "3-question-1")
+    shot(page, "question-1")
     widget.get_by_role("button", name="Submit answer").click()
     expect(widget.locator("[part~=progress]")).to_have_text("Question 2 of 2")
     expect(question).to_have_text(HOSTILE_QUESTION)
     widget.get_by_label("Type your answer").fill("We measured first and then cached the hot path.")
-    shoot(page, "4-question-2")
+    shot(page, "question-2")
     widget.get_by_role("button", name="Submit answer").click()
 
     # the end: finish, thanks, the written feedback
     widget.get_by_role("button", name="Finish the interview").click()
     expect(widget.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(widget.get_by_role("heading", name="Feedback on your answers")).to_be_visible(timeout=30_000)
-    shoot(page, "5-finished")
+    shot(page, "finished")
 
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("window.cspViolations") == []
@@ -225,20 +179,19 @@ def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
     assert host_events(page, "interview-finished") == [
         {"interviewId": created["interview_id"], "reportId": created["interview_id"]}]
     assert host_events(page, "error") == []
-    report = live_server.http("GET", f"/v1/interviews/{created['interview_id']}/report")
+    report = browser_server.http.get(f"/v1/interviews/{created['interview_id']}/report", headers=browser_server.key())
     assert report.status_code == 200
     assert report.json()["report"]["questions"][0]["answer"]["text"] == HOSTILE_ANSWER
 
 
 def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
-        live_server: LiveServer, media_browser: Browser, context: Callable[..., BrowserContext],
-        shoot: Callable[[Page, str], Path]) -> None:
-    created = live_server.create_interview(accommodations={"no_time_limit": True}, time_limit_s=60,
-                                           spec={"role": "Backend engineer", "level": "mid", "language": "en",
-                                                 "question_count": 2, "max_follow_ups": 0, "emotion_analysis": True})
-    host = Host(live_server, [{"server": live_server.url, "token": created["candidate"]["token"]}])
-    ctx = context(media_browser, viewport={"width": 360, "height": 740}, permissions=["camera", "microphone"])
-    page = host.open(ctx)
+        browser_server: BrowserServer, host_site: HostSite, browser: Browser,
+        new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any],
+        axe: Callable[[Page, str | None], None]) -> None:
+    created = create_interview(browser_server, accommodations={"no_time_limit": True}, time_limit_s=60,
+                               spec={"emotion_analysis": True})
+    host = Host(host_site, browser_server, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
+    page = host.open(new_context(browser, viewport={"width": 360, "height": 740}))
     widget = page.locator("interview-widget")
     keyboard = page.keyboard
 
@@ -253,9 +206,9 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
     expect(widget.get_by_role("heading", name="Before you start")).to_be_visible()
     emotion = widget.get_by_label("Also analyse my facial expressions", exact=False)
     expect(emotion).not_to_be_checked()  # offered, and off unless ticked
-    assert serious_axe_violations(page) == []
+    axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
-    shoot(page, "1-consent")
+    shot(page, "consent")
     tab_to("Record my voice while I answer", "checkbox")
     keyboard.press("Space")
     tab_to("Turn my spoken answers into text", "checkbox")
@@ -274,18 +227,18 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
     page.wait_for_function("() => Number(document.querySelector('interview-widget').shadowRoot"
                            ".querySelector('[role=meter]').getAttribute('aria-valuenow')) > 0", timeout=15_000)
     assert widget.get_by_label("Camera").locator("option").count() >= 1
-    assert serious_axe_violations(page) == []
+    axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
-    shoot(page, "2-devices")
+    shot(page, "devices")
     tab_to("Start the interview")
     keyboard.press("Enter")
 
     # the interview, answered by keyboard
     expect(widget.locator("[part~=progress]")).to_have_text("Question 1 of 2")
     expect(widget.locator("[part~=timer]")).to_have_text("No time limit")
-    assert serious_axe_violations(page) == []
+    axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
-    shoot(page, "3-interview")
+    shot(page, "interview")
     for text in ("I would profile it first.", "Then I would add an index."):
         tab_to("Type your answer", "textbox")
         keyboard.type(text)
@@ -297,18 +250,17 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
     tab_to("Finish the interview")
     keyboard.press("Enter")
     expect(widget.get_by_role("heading", name="Thank you")).to_be_focused()
-    assert serious_axe_violations(page) == []
+    axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
-    shoot(page, "4-finished")
+    shot(page, "finished")
 
 
 def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
-        live_server: LiveServer, denied_browser: Browser, context: Callable[..., BrowserContext],
-        shoot: Callable[[Page, str], Path]) -> None:
-    created = live_server.create_interview()
-    token = created["candidate"]["token"]
-    host = Host(live_server, [{"server": live_server.url, "token": token}])
-    ctx = context(denied_browser)
+        browser_server: BrowserServer, host_site: HostSite, browser_without_devices: Browser,
+        new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
+    created = create_interview(browser_server)
+    host = Host(host_site, browser_server, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
+    ctx = new_context(browser_without_devices)
     responses: list[tuple[str, int]] = []
     ctx.on("response", lambda response: responses.append((response.url, response.status)))
     page = host.open(ctx)
@@ -326,7 +278,7 @@ def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
     expect(widget.locator("[part~=banner]")).to_contain_text("Reconnecting")
     expect(widget.get_by_role("button", name="Submit answer")).to_be_disabled()
     answer.press_sequentially(", then bisect the commits.")
-    shoot(page, "1-offline")
+    shot(page, "offline")
     ctx.set_offline(False)
 
     expect(widget.locator("[part~=banner]")).to_be_hidden(timeout=15_000)
@@ -335,11 +287,11 @@ def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
     full = "First I would reproduce it, then bisect the commits."
     expect(answer).to_have_value(full)
     for _ in range(50):
-        if server_draft(live_server, token) == full:
+        if server_draft(browser_server, created) == full:
             break
         page.wait_for_timeout(200)
-    assert server_draft(live_server, token) == full
-    shoot(page, "2-reconnected")
+    assert server_draft(browser_server, created) == full
+    shot(page, "reconnected")
 
     # the widget refreshes its 30-second token before it expires and goes on working
     for _ in range(100):
@@ -351,19 +303,19 @@ def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
     expect(widget.locator("[part~=progress]")).to_have_text("Question 2 of 2")
 
 
-def test_bad_token_and_korean(live_server: LiveServer, denied_browser: Browser,
-                              context: Callable[..., BrowserContext], shoot: Callable[[Page, str], Path]) -> None:
-    created = live_server.create_interview(spec={"role": "백엔드 엔지니어", "level": "mid", "language": "ko",
-                                                 "question_count": 2, "max_follow_ups": 0})
+def test_bad_set_ups_and_korean(browser_server: BrowserServer, host_site: HostSite, browser_without_devices: Browser,
+                                new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
+    created = create_interview(browser_server, spec={"role": "백엔드 엔지니어", "language": "ko"})
     token = created["candidate"]["token"]
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    host = Host(live_server, [
-        {"server": live_server.url, "token": token},  # Korean: the interview's language
-        {"server": live_server.url, "token": "not.a-token.at-all", "lang": "en"},
-        {"server": live_server.url, "token": forged, "lang": "en"},
+    url = browser_server.url
+    host = Host(host_site, browser_server, [
+        {"server": url, "token": token},  # Korean: the interview's language
+        {"server": url, "token": "not.a-token.at-all", "lang": "en"},
+        {"server": url, "token": forged, "lang": "en"},
         {"token": token},
     ])
-    page = host.open(context(denied_browser))
+    page = host.open(new_context(browser_without_devices))
     korean, malformed, bad, unconfigured = (page.locator("interview-widget").nth(i) for i in range(4))
     expect(korean.get_by_role("heading", name="시작하기 전에")).to_be_visible()
     expect(korean.get_by_role("button", name="동의하고 계속")).to_be_visible()
@@ -374,4 +326,4 @@ def test_bad_token_and_korean(live_server: LiveServer, denied_browser: Browser,
     expect(unconfigured.get_by_role("alert")).to_have_text("The interview widget is missing its server or token.")
     codes = sorted(e["code"] for e in host_events(page, "error"))
     assert codes == ["invalid_token", "not_configured", "unauthenticated"]
-    shoot(page, "1-korean-and-errors")
+    shot(page, "korean-and-errors")

@@ -57,6 +57,9 @@ class ServerSettings(BaseSettings):
     ws_auth_timeout_s: float = Field(default=10.0, gt=0, le=120)
     docs: bool = True
     """Serve the API reference at /docs."""
+    demo_tenant: str | None = Field(default=None, min_length=1, max_length=64)
+    """Serve ``/demo``, a public host page that creates an interview for this tenant on every visit
+    (``interview-engine serve --demo`` sets the demo tenant). For demonstrations only; off by default."""
     data_dir: Path = Path(".interview-engine")
     """Where ``interview-engine serve`` keeps its generated signing key and first-start credentials."""
 

@@ -17,6 +17,7 @@ from typing import Self
 
 from .bootstrap import TenantCredentials
 from .cli import CREDENTIALS_FILE
+from .settings import ServerSettings
 
 FAST_TEST_ENVIRONMENT = {
     "INTERVIEW_ENGINE_PLUGINS": "",
@@ -34,6 +35,15 @@ FAST_TEST_ENVIRONMENT = {
 }
 """Instant fake providers (``interview_engine.testing.plugin``), cheap password hashing and no limits a
 test or a load generator would reach: for tests and benchmarks only."""
+
+
+def fast_test_settings(**overrides: object) -> ServerSettings:
+    """Server settings for an app run inside a test: ``FAST_TEST_ENVIRONMENT``'s server values with
+    ``overrides`` (``secret_key`` and ``public_url`` at least)."""
+    prefix = "INTERVIEW_ENGINE_SERVER_"
+    values: dict[str, object] = {name.removeprefix(prefix).lower(): value
+                                 for name, value in FAST_TEST_ENVIRONMENT.items() if name.startswith(prefix)}
+    return ServerSettings(**(values | overrides))  # type: ignore[arg-type]
 
 
 def free_port() -> int:
