@@ -111,11 +111,13 @@ def browser_server(request: pytest.FixtureRequest,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserServer]:
     """The reference app under a real uvicorn on 127.0.0.1 (in a thread of this process), with the
     tenants acme (also the demo tenant, so ``/demo`` is on) and globex. A test module may set
-    ``SERVER_SETTINGS`` (a dict of ServerSettings fields) to change the server's settings."""
+    ``SERVER_SETTINGS`` and ``ENGINE_SETTINGS`` (dicts of ServerSettings and SDK Settings fields) to
+    change the server's or the engine's settings (e.g. a real transcriber)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("browser") / "server.db"
-    engine = Engine(Settings(database_url=f"sqlite+aiosqlite:///{database}", plugins=""),
+    engine_settings = {"plugins": "", **getattr(request.module, "ENGINE_SETTINGS", {})}
+    engine = Engine(Settings(database_url=f"sqlite+aiosqlite:///{database}", **engine_settings),
                     question_source=FakeQuestionSource(), evaluator=FakeEvaluator())
     overrides = getattr(request.module, "SERVER_SETTINGS", {})  # a test module's own, e.g. a short token life
     app = create_app(fast_test_settings(secret_key=TEST_SECRET, public_url=url, demo_tenant="acme", **overrides),
@@ -251,6 +253,54 @@ class HostSite:
         return self.origin + path
 
 
+HOST_SCRIPT = """
+window.hostEvents = [];
+for (const type of ["interview-started", "question", "interview-finished", "error"]) {
+  document.addEventListener(type, (event) => window.hostEvents.push({type, detail: event.detail}));
+}
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (event) => window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
+document.addEventListener("DOMContentLoaded", () => document.getElementById("host-input").focus());
+"""
+"""The host page's own script: records the widget's DOM events (``window.hostEvents``) and any CSP
+violation (``window.cspViolations``), and puts the focus in the host's own input."""
+PLAIN_HOST_CSS = "body { font-family: sans-serif; margin: 0; background: #e2e8f0; } main { padding: 8px; }"
+
+
+@dataclass
+class Embedding:
+    """Opens host pages on the host site that load /widget.js from the server and embed widgets."""
+
+    site: HostSite
+    server: BrowserServer
+
+    def __call__(self, context: BrowserContext, widgets: list[dict[str, str]], *, css: str = PLAIN_HOST_CSS,
+                 headers: dict[str, str] | None = None) -> Page:
+        """A new page in ``context`` showing one ``<interview-widget>`` per attribute dict in ``widgets``."""
+        base = f"/{len(self.site.files)}"
+        self.site.publish(f"{base}/host.css", "text/css", css)
+        self.site.publish(f"{base}/host.js", "text/javascript", HOST_SCRIPT)
+        tags = "".join("<interview-widget " + " ".join(f'{name}="{value}"' for name, value in attrs.items())
+                       + "></interview-widget>" for attrs in widgets)
+        html = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Careers</title>"
+                f"<link rel='stylesheet' href='{base}/host.css'><script src='{base}/host.js'></script>"
+                f"<script src='{self.server.url}/widget.js' defer></script></head><body><main><h1>Apply</h1>"
+                f"<label>Your note <input id='host-input'></label>{tags}</main></body></html>")
+        page = context.new_page()
+        page.goto(self.site.publish(f"{base}/", "text/html", html, headers))
+        return page
+
+    def create_interview(self, **fields: Any) -> dict[str, Any]:
+        """``POST /v1/interviews`` for acme: ``spec`` items over the default SPEC, and any other fields."""
+        body = {**fields, "spec": {**SPEC, **fields.get("spec", {})}}
+        response = self.server.http.post("/v1/interviews", json=body, headers=self.server.key())
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+
 @pytest.fixture(scope="module")
 def host_site(browser_server: BrowserServer) -> Iterator[HostSite]:
     """A host web server whose origin the tenant acme allows (its ``cors_origins``)."""
@@ -265,6 +315,13 @@ def host_site(browser_server: BrowserServer) -> Iterator[HostSite]:
         site.server.shutdown()
         site.server.server_close()
         thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def embed(browser_server: BrowserServer, host_site: HostSite) -> Embedding:
+    """``embed(context, [{"server": …, "token": …}])`` opens a host page on the host site with the widget;
+    ``embed.create_interview(...)`` creates an interview for it."""
+    return Embedding(host_site, browser_server)
 
 
 # --- screenshots and accessibility ----------------------------------------------------------------------

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 if TYPE_CHECKING:
-    from conftest import BrowserServer, HostSite
+    from conftest import BrowserServer, Embedding
 
 SERVER_SETTINGS = {"candidate_token_ttl_s": 30}
 """Short-lived candidate tokens, so the widget's refresh happens within a test."""
@@ -29,45 +28,6 @@ html { font-size: 62.5%; }
 div, p, section, button, input, textarea, select, video { margin: 3rem !important; border: 5px dashed lime !important; }
 interview-widget { font-size: 6px !important; display: inline !important; width: 10px !important; }
 """
-HOST_SCRIPT = """
-window.hostEvents = [];
-for (const type of ["interview-started", "question", "interview-finished", "error"]) {
-  document.addEventListener(type, (event) => window.hostEvents.push({type, detail: event.detail}));
-}
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (event) => window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
-document.addEventListener("DOMContentLoaded", () => document.getElementById("host-input").focus());
-"""
-SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 2, "max_follow_ups": 0}
-
-
-@dataclass
-class Host:
-    """A host page embedding widgets (attributes as given), published on the host site."""
-
-    site: HostSite
-    server: BrowserServer
-    widgets: list[dict[str, str]]
-    css: str = "body { font-family: sans-serif; margin: 0; background: #e2e8f0; } main { padding: 8px; }"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def html(self, base: str) -> str:
-        widgets = "".join("<interview-widget " + " ".join(f'{name}="{value}"' for name, value in attrs.items())
-                          + "></interview-widget>" for attrs in self.widgets)
-        return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-                "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Careers</title>"
-                f"<link rel='stylesheet' href='{base}/host.css'><script src='{base}/host.js'></script>"
-                f"<script src='{self.server.url}/widget.js' defer></script></head><body><main><h1>Apply</h1>"
-                f"<label>Your note <input id='host-input'></label>{widgets}</main></body></html>")
-
-    def open(self, context: BrowserContext) -> Page:
-        base = f"/{len(self.site.files)}"
-        self.site.publish(f"{base}/host.css", "text/css", self.css)
-        self.site.publish(f"{base}/host.js", "text/javascript", HOST_SCRIPT)
-        page = context.new_page()
-        page.goto(self.site.publish(f"{base}/", "text/html", self.html(base), self.headers))
-        return page
 
 
 def strict_csp(server: str) -> str:
@@ -91,14 +51,6 @@ def new_context() -> Iterator[Callable[..., BrowserContext]]:
         context.close()
 
 
-def create_interview(server: BrowserServer, **fields: Any) -> dict[str, Any]:
-    spec = {**SPEC, **fields.pop("spec", {})}
-    response = server.http.post("/v1/interviews", json={"spec": spec, **fields}, headers=server.key())
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def host_events(page: Page, kind: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = page.evaluate("window.hostEvents")
     return [e["detail"] for e in events if e["type"] == kind]
@@ -118,14 +70,14 @@ def server_draft(server: BrowserServer, created: dict[str, Any]) -> str | None:
 # --- the tests ------------------------------------------------------------------------------------------
 
 def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
-        browser_server: BrowserServer, host_site: HostSite, browser_without_devices: Browser,
+        browser_server: BrowserServer, embed: Embedding, browser_without_devices: Browser,
         new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
-    created = create_interview(browser_server, spec={"custom_questions": [HOSTILE_QUESTION]}, time_limit_s=120,
+    created = embed.create_interview(spec={"custom_questions": [HOSTILE_QUESTION]}, time_limit_s=120,
                                accommodations={"extra_time_s": 60})
     token = created["candidate"]["token"]
-    host = Host(host_site, browser_server, [{"server": browser_server.url, "token": token, "lang": "en"}],
-                css=HOSTILE_CSS, headers={"content-security-policy": strict_csp(browser_server.url)})
-    page = host.open(new_context(browser_without_devices, viewport={"width": 1024, "height": 900}))
+    page = embed(new_context(browser_without_devices, viewport={"width": 1024, "height": 900}),
+                 [{"server": browser_server.url, "token": token, "lang": "en"}],
+                 css=HOSTILE_CSS, headers={"content-security-policy": strict_csp(browser_server.url)})
     widget = page.locator("interview-widget")
 
     # consent: the host's focus is left alone, and its CSS cannot shrink or restyle the widget
@@ -185,13 +137,13 @@ def test_typed_interview_on_a_hostile_host_page_with_devices_denied(
 
 
 def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
-        browser_server: BrowserServer, host_site: HostSite, browser: Browser,
+        browser_server: BrowserServer, embed: Embedding, browser: Browser,
         new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any],
         axe: Callable[[Page, str | None], None]) -> None:
-    created = create_interview(browser_server, accommodations={"no_time_limit": True}, time_limit_s=60,
+    created = embed.create_interview(accommodations={"no_time_limit": True}, time_limit_s=60,
                                spec={"emotion_analysis": True})
-    host = Host(host_site, browser_server, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
-    page = host.open(new_context(browser, viewport={"width": 360, "height": 740}))
+    page = embed(new_context(browser, viewport={"width": 360, "height": 740}),
+                 [{"server": browser_server.url, "token": created["candidate"]["token"]}])
     widget = page.locator("interview-widget")
     keyboard = page.keyboard
 
@@ -256,14 +208,13 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
 
 
 def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
-        browser_server: BrowserServer, host_site: HostSite, browser_without_devices: Browser,
+        browser_server: BrowserServer, embed: Embedding, browser_without_devices: Browser,
         new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
-    created = create_interview(browser_server)
-    host = Host(host_site, browser_server, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
+    created = embed.create_interview()
     ctx = new_context(browser_without_devices)
     responses: list[tuple[str, int]] = []
     ctx.on("response", lambda response: responses.append((response.url, response.status)))
-    page = host.open(ctx)
+    page = embed(ctx, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
     widget = page.locator("interview-widget")
     widget.get_by_label("I have read this notice and agree").check()
     widget.get_by_role("button", name="Agree and continue").click()  # no transcription: straight to typing
@@ -303,19 +254,18 @@ def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
     expect(widget.locator("[part~=progress]")).to_have_text("Question 2 of 2")
 
 
-def test_bad_set_ups_and_korean(browser_server: BrowserServer, host_site: HostSite, browser_without_devices: Browser,
+def test_bad_set_ups_and_korean(browser_server: BrowserServer, embed: Embedding, browser_without_devices: Browser,
                                 new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
-    created = create_interview(browser_server, spec={"role": "백엔드 엔지니어", "language": "ko"})
+    created = embed.create_interview(spec={"role": "백엔드 엔지니어", "language": "ko"})
     token = created["candidate"]["token"]
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     url = browser_server.url
-    host = Host(host_site, browser_server, [
+    page = embed(new_context(browser_without_devices), [
         {"server": url, "token": token},  # Korean: the interview's language
         {"server": url, "token": "not.a-token.at-all", "lang": "en"},
         {"server": url, "token": forged, "lang": "en"},
         {"token": token},
     ])
-    page = host.open(new_context(browser_without_devices))
     korean, malformed, bad, unconfigured = (page.locator("interview-widget").nth(i) for i in range(4))
     expect(korean.get_by_role("heading", name="시작하기 전에")).to_be_visible()
     expect(korean.get_by_role("button", name="동의하고 계속")).to_be_visible()

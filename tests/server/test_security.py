@@ -5,6 +5,7 @@ internal detail on garbage."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -47,6 +48,8 @@ class Resources:
             elif name == "endpoint_id":
                 values[name] = self.server.client.post("/v1/webhooks/endpoints", json={
                     "url": "https://hooks.example.com/interviews"}, headers=self.server.admin(self.tenant)).json()["id"]
+            elif name == "peer_id":
+                values[name] = str(uuid.uuid4())  # no such live peer: the route still checks access first
             elif name == "account_id":
                 values[name] = self.server.client.get("/v1/auth/me", headers=self.server.admin(
                     self.tenant)).json()["account"]["id"]
@@ -147,7 +150,8 @@ def test_a_candidate_token_touches_only_its_interview(server: Any) -> None:
     for endpoint in PROTECTED:
         if "candidate" not in endpoint.access.candidate:
             continue
-        response = _call(server, endpoint, endpoint.path.format(interview_id=other["interview_id"]), token)
+        path = endpoint.path.format(interview_id=other["interview_id"], peer_id=str(uuid.uuid4()))
+        response = _call(server, endpoint, path, token)
         assert response.status_code == 404, (endpoint.operation_id, response.text)
 
 

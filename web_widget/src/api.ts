@@ -91,7 +91,7 @@ export class Api {
   answer(questionId: string, text: string): Promise<AnswerAccepted> {
     return this.call("POST", "/candidate/answers", { question_id: questionId, text });
   }
-  doneSpeaking(): Promise<unknown> { return this.call("POST", "/candidate/answers/done"); }
+  doneSpeaking(): Promise<AnswerAccepted> { return this.call("POST", "/candidate/answers/done"); }
   finish(): Promise<FinishResult> { return this.call("POST", "/candidate/finish"); }
   summary(token: string): Promise<CandidateSummary> { return this.call("GET", "/candidate/summary", undefined, token); }
   refresh(): Promise<CandidateAccess> { return this.call("POST", "/candidate/token"); }

@@ -6,7 +6,7 @@
  * network loss. Host page events (bubbling, composed): interview-started, question,
  * interview-finished ({interviewId, reportId}), error ({code, message}). */
 
-import { Api, ApiError, CandidateQuestion, CandidateState, NetworkError } from "./api";
+import { AnswerAccepted, Api, ApiError, CandidateQuestion, CandidateState, NetworkError } from "./api";
 import { h, setUnavailable } from "./dom";
 import { Lang, speechLang, strings, Strings } from "./i18n";
 import { stopStream } from "./media";
@@ -208,12 +208,13 @@ export class InterviewWidget extends HTMLElement {
       say: (message) => this.say(message),
     });
     this.swap(this.interview.element, this.interview.heading);
-    this.socket?.open();
     try {
       await this.sync();
     } catch (error) {
       this.report(error);
       return;
+    } finally {
+      this.socket?.open();  // after the question is known, so the replayed transcript finds its question
     }
     if (spoken && !this.finished) this.say(this.t.listening);
   }
@@ -241,7 +242,10 @@ export class InterviewWidget extends HTMLElement {
       view.flushDraft();
       return;
     }
-    this.showQuestion(view, question, state.draft?.question_id === question.id ? state.draft.text : "");
+    // In a spoken answer the server keeps the transcript so far as the draft (the socket replays it into
+    // the transcript); only a typed answer's draft belongs in the answer box.
+    const draft = !view.spoken && state.draft?.question_id === question.id ? state.draft.text : "";
+    this.showQuestion(view, question, draft);
   }
 
   private showQuestion(view: InterviewView, question: CandidateQuestion, draft: string): void {
@@ -253,31 +257,26 @@ export class InterviewWidget extends HTMLElement {
     const api = this.api;
     const view = this.interview;
     if (!api || !view) return;
+    await this.recordAnswer(view, () => api.answer(question.id, text));
+  }
+
+  private async doneSpeaking(): Promise<void> {
+    const api = this.api;
+    const view = this.interview;
+    if (api && view) await this.recordAnswer(view, () => api.doneSpeaking());
+  }
+
+  /** Send an answer (typed, or "done" for the spoken one) and show the next question or the end. */
+  private async recordAnswer(view: InterviewView, send: () => Promise<AnswerAccepted>): Promise<void> {
     view.setBusy(true);
     try {
-      const accepted = await api.answer(question.id, text);
+      const accepted = await send();
       if (accepted.next_question) this.showQuestion(view, accepted.next_question, "");
       else this.showAllAnswered();
       this.say(this.t.answerSent);
     } catch (error) {
       this.report(error);
       if (error instanceof ApiError) await this.sync().catch(() => undefined);
-    } finally {
-      view.setBusy(false);
-    }
-  }
-
-  private async doneSpeaking(): Promise<void> {
-    const api = this.api;
-    const view = this.interview;
-    if (!api || !view) return;
-    view.setBusy(true);
-    try {
-      await api.doneSpeaking();
-      this.say(this.t.answerSent);
-      await this.sync();
-    } catch (error) {
-      this.report(error);
     } finally {
       view.setBusy(false);
     }

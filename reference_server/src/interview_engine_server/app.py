@@ -70,7 +70,10 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
                         rate_limit_storage=limits_storage_uri(settings.rate_limit_storage, redis))
                     opened.plugins.register(services.hooks, name="interview_engine_server")
                     app.state.services = services
-                    yield
+                    try:
+                        yield
+                    finally:
+                        await services.media.aclose()
             finally:
                 await db.dispose()
 

@@ -44,11 +44,14 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 B = TypeVar("B")
 Q = TypeVar("Q")
 
+PEER_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+
 PATH_PARAMETERS: dict[str, tuple[str, str]] = {
     "interview_id": (r"^[0-9a-f]{32}$", "An interview id (32 hex digits)."),
     "key_id": (r"^[0-9a-f]{16}$", "An API key id (16 hex digits, the part after `iek_`)."),
     "account_id": (r"^[0-9a-f]{32}$", "A recruiter account id."),
     "endpoint_id": (r"^ep_[0-9a-f]{32}$", "A webhook endpoint id."),
+    "peer_id": (PEER_ID_PATTERN, "A live (WebRTC) peer id: a lowercase UUID4."),
 }
 """Every path parameter and the pattern it must match; a path with anything else matches no route (404),
 so ``/v1/accounts/invites`` can never be read as an account id."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +18,7 @@ from .consents import Consents
 from .drafts import Drafts
 from .events import EventLog
 from .hooks import ServerHooks
+from .media import LiveMedia
 from .origins import OriginPolicy
 from .overrides import Overrides
 from .ratelimits import RateLimits
@@ -49,6 +50,8 @@ class Services:
     events: EventLog
     webhooks: WebhookService
     hooks: ServerHooks
+    media: LiveMedia = field(init=False)
+    """The live (WebRTC) peers of this process."""
 
     @classmethod
     def build(cls, settings: ServerSettings, engine: Engine, db: AsyncEngine, events: EventLog,
@@ -63,7 +66,7 @@ class Services:
                             invite_ttl_s=settings.invite_ttl_s)
         records = InterviewRecords(db)
         tenants = Tenants(db)
-        return cls(
+        services = cls(
             settings=settings, engine=engine, db=db, tokens=tokens,
             authenticator=Authenticator(tokens, api_keys, accounts, records),
             rate_limits=RateLimits(settings, rate_limit_storage), tenants=tenants, api_keys=api_keys,
@@ -71,3 +74,5 @@ class Services:
             clock=Clock(db), consents=Consents(db), drafts=Drafts(db), overrides=Overrides(db), audit=AuditLog(db),
             events=events, webhooks=webhooks, hooks=ServerHooks(events, webhooks),
         )
+        services.media = LiveMedia(services)
+        return services

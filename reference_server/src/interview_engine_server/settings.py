@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from interview_engine import ConfigurationError
@@ -19,6 +19,29 @@ from interview_engine import ConfigurationError
 MIN_SECRET_CHARS = 32
 MAX_CANDIDATE_TOKEN_TTL_S = 900
 """Candidate tokens live at most 15 minutes; the widget refreshes them while the interview is live."""
+
+
+class IceServerSetting(BaseModel):
+    """One STUN or TURN server handed to browsers (and used by the server's own peer connections).
+
+    ``secret`` (TURN only) switches to short-lived credentials (the TURN REST scheme coturn calls
+    ``use-auth-secret``): each candidate gets a username and password valid for ``ice_credential_ttl_s``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    urls: list[str] = Field(min_length=1, max_length=8)
+    username: str | None = Field(default=None, max_length=256)
+    credential: SecretStr | None = None
+    secret: SecretStr | None = None
+
+    @field_validator("urls")
+    @classmethod
+    def _ice_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if url.split(":", 1)[0] not in ("stun", "stuns", "turn", "turns") or len(url) > 512:
+                raise ValueError(f"{url!r} is not a stun:, stuns:, turn: or turns: URL")
+        return value
 
 
 class ServerSettings(BaseSettings):
@@ -60,6 +83,22 @@ class ServerSettings(BaseSettings):
     demo_tenant: str | None = Field(default=None, min_length=1, max_length=64)
     """Serve ``/demo``, a public host page that creates an interview for this tenant on every visit
     (``interview-engine serve --demo`` sets the demo tenant). For demonstrations only; off by default."""
+    ice_servers: list[IceServerSetting] = Field(default_factory=list, max_length=8)
+    """STUN and TURN servers for live interviews, as JSON: ``[{"urls": ["stun:stun.example.com:3478"]},
+    {"urls": ["turns:turn.example.com:443?transport=tcp"], "username": "u", "credential": "p"}]``.
+    Empty: host candidates only (a server and browsers on one network)."""
+    ice_credential_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    """Lifetime of TURN credentials made from a server's ``secret``."""
+    ice_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    """A peer whose connection is not up this long after its offer is closed."""
+    live_silence_s: float = Field(default=3.0, ge=0.5, le=60)
+    """Silence after speech that ends a spoken answer (long enough for someone who pauses to think)."""
+    live_frame_interval_s: float = Field(default=2.0, ge=0.2, le=60)
+    """Seconds between the video frames analysed, when the candidate consented to emotion analysis."""
+    live_max_peers: int = Field(default=100, ge=1, le=10_000)
+    """Live media peers one server process holds at once; more offers are answered 503."""
+    live_max_answer_s: float = Field(default=600.0, ge=10, le=3600)
+    """A spoken answer longer than this ends by itself."""
     data_dir: Path = Path(".interview-engine")
     """Where ``interview-engine serve`` keeps its generated signing key and first-start credentials."""
 

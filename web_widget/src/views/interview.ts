@@ -16,6 +16,7 @@ export interface InterviewActions {
   submitTyped(question: CandidateQuestion, text: string): void;
   /** The candidate finished speaking their answer to ``question``. */
   doneSpeaking(question: CandidateQuestion): void;
+  /** Save the typed answer in progress (typed answers only). */
   saveDraft(question: CandidateQuestion, text: string): void;
   say(message: string): void;
 }
@@ -122,6 +123,7 @@ export class InterviewView {
 
   /** Save the draft now if it changed since the last save (e.g. after reconnecting). */
   flushDraft(): void {
+    if (this.spoken) return;
     window.clearTimeout(this.draftTimer);
     const question = this.question;
     if (question && this.typed.value !== this.savedText) {
@@ -153,6 +155,7 @@ export class InterviewView {
   }
 
   private scheduleDraft(): void {
+    if (this.spoken) return;  // the server keeps a spoken answer's transcript as the draft: never overwrite it
     window.clearTimeout(this.draftTimer);
     this.draftTimer = window.setTimeout(() => this.flushDraft(), DRAFT_DELAY_MS);
   }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..routing import Endpoint
-from . import accounts, admin, candidate, interviews, meta, reviews, webhooks
+from . import accounts, admin, candidate, interviews, meta, reviews, webhooks, webrtc
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *meta.ENDPOINTS,
     *interviews.ENDPOINTS,
     *reviews.ENDPOINTS,
     *candidate.ENDPOINTS,
+    *webrtc.ENDPOINTS,
     *accounts.ENDPOINTS,
     *admin.ENDPOINTS,
     *webhooks.ENDPOINTS,

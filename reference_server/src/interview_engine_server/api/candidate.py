@@ -12,12 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from interview_engine import Question, ReportNotReady, Session
 
+from ..answering import Recorded, record_answer
 from ..auth.principals import CANDIDATE, CANDIDATE_ANY, Access, CandidatePrincipal
 from ..clock import utcnow
 from ..consents import Consent, ConsentNotice, ConsentRequest, notice_sha256
 from ..drafts import Draft, DraftRequest
 from ..errors import Conflict, Forbidden, Invalid
 from ..fields import RecordId
+from ..media import IceServer, ice_servers
 from ..records import InterviewRecord
 from ..routing import Call, Endpoint, NoQuery
 from ..timing import QuestionClock, reading
@@ -47,6 +49,7 @@ class CandidateState(BaseModel):
     question_count: int
     draft: Draft | None
     summary_available: bool
+    ice_servers: list[IceServer] = Field(description="STUN and TURN servers for the live (WebRTC) connection.")
     token_expires_at: datetime
 
 
@@ -123,10 +126,12 @@ async def _state(call: Call[Any, Any], session: Session, record: InterviewRecord
                                      emotion_analysis_offered=session.spec.emotion_analysis),
         consent=consent, current_question=question, answered_count=len(session.answers),
         question_count=len(session.questions), draft=draft,
-        summary_available=session.finished and tenant.candidate_summary, token_expires_at=principal.expires_at)
+        summary_available=session.finished and tenant.candidate_summary, token_expires_at=principal.expires_at,
+        ice_servers=ice_servers(services.settings, session.id) if sitting else [])
 
 
-def _require_consent(record: InterviewRecord) -> None:
+def require_consent(record: InterviewRecord) -> None:
+    """Conflict (``consent_required``) until the candidate has consented."""
     if record.consented_at is None:
         raise Conflict("the candidate has not consented yet", code="consent_required")
 
@@ -158,7 +163,7 @@ async def give_consent(call: Call[ConsentRequest, NoQuery]) -> CandidateState:
 
 async def current_question(call: Call[None, NoQuery]) -> CandidateQuestion:
     """The question to answer now, with its clock."""
-    _require_consent(call.record)
+    require_consent(call.record)
     session, record = await _load(call)
     question = await _shown(call, session, record)
     if question is None:
@@ -168,7 +173,7 @@ async def current_question(call: Call[None, NoQuery]) -> CandidateQuestion:
 
 async def save_draft(call: Call[DraftRequest, NoQuery]) -> Draft:
     """Save the answer in progress for the current question (replacing the previous draft)."""
-    _require_consent(call.record)
+    require_consent(call.record)
     session, _ = await _load(call)
     current = session.current_question
     if current is None or current.id != call.body.question_id:
@@ -178,19 +183,19 @@ async def save_draft(call: Call[DraftRequest, NoQuery]) -> Draft:
 
 async def submit_answer(call: Call[AnswerRequest, NoQuery]) -> AnswerAccepted:
     """Answer the current question with text. The answer is stored before anything else happens to it."""
-    _require_consent(call.record)
+    require_consent(call.record)
     session, record = await _load(call)
-    services, body = call.services, call.body
-    next_question = await session.answer(body.question_id, body.text, source="typed")
-    answer = next(a for a in session.answers if a.question_id == body.question_id)
-    now = utcnow()
-    timing = await services.clock.record_answer(record, body.question_id, now)
-    await services.drafts.clear(session.id, body.question_id)
+    recorded = await record_answer(call.services, session, record, call.body.question_id, call.body.text,
+                                   source="typed")
+    return answer_accepted(session, recorded)
+
+
+def answer_accepted(session: Session, recorded: Recorded) -> AnswerAccepted:
+    """The response to a recorded answer, typed or spoken."""
     shown = None
-    if next_question is not None:
-        record = await services.clock.show(record, next_question.id, now)
-        shown = _question(session, next_question, record, now)
-    return AnswerAccepted(answer_id=answer.id, over_limit=timing.over_limit, next_question=shown,
+    if recorded.next_question is not None:
+        shown = _question(session, recorded.next_question, recorded.record, recorded.at)
+    return AnswerAccepted(answer_id=recorded.answer.id, over_limit=recorded.over_limit, next_question=shown,
                           answered_count=len(session.answers))
 
 

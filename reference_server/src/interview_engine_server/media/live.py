@@ -1,0 +1,197 @@
+"""The live peers of this server process: offers, trickled candidates, ICE restarts, "done answering",
+leaving, and closing everything at shutdown.
+
+Peers live in the process that answered their offer; behind a load balancer, route
+``/v1/interviews/{id}/webrtc`` by interview id (sticky), so PATCH and DELETE reach that process. One peer
+per interview at a time: a new offer replaces the interview's older peer (a reload, a second tab), and an
+offer with the same ``peer_id`` and ``restart`` replaces it keeping the id (aiortc has no in-place ICE
+restart). The answer in progress belongs to the interview, not the peer, so a replacement continues it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import OperationError
+from aiortc.mediastreams import MediaStreamTrack
+
+from interview_engine import EmotionAnalyzer, Session, Transcriber
+
+from ..answering import Recorded, record_answer
+from ..consents import Consent
+from ..errors import Conflict, Invalid, NotFound, Unavailable
+from ..records import InterviewRecord
+from .ice import ice_servers, rtc_configuration
+from .listener import AnswerListener
+from .peer import LivePeer
+from .progress import AnswerInProgress
+from .sdp import check_offer, parse_candidate
+from .track_audio import TrackPcm
+from .watcher import drain, watch
+
+if TYPE_CHECKING:
+    from ..services import Services
+
+log = logging.getLogger(__name__)
+
+DONE_TIMEOUT_S = 30.0
+MAX_PROGRESS = 10_000
+"""Answers in progress kept for interviews without a peer (waiting for a reconnect), oldest forgotten."""
+UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, PCMU or PCMA; "
+                     "video: VP8 or H.264)")
+
+
+class LiveMedia:
+    """Every live peer of this process; see the module docstring."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.peers: dict[str, LivePeer] = {}
+        self.progress: OrderedDict[str, AnswerInProgress] = OrderedDict()
+
+    def peer_of(self, interview_id: str) -> LivePeer | None:
+        return next((p for p in self.peers.values() if p.interview_id == interview_id), None)
+
+    async def offer(self, session: Session, consent: Consent, sdp: str, *, peer_id: str | None,
+                    restart: bool) -> tuple[str, str]:
+        """Answer a candidate's offer; returns (peer id, SDP answer)."""
+        check_offer(sdp)
+        existing = self.peers.get(peer_id) if peer_id else None
+        if existing is not None and (existing.interview_id != session.id or not restart):
+            raise Conflict("that peer is live; send restart=true to replace it", code="peer_exists")
+        transcriber = await self.services.engine.transcriber()
+        if transcriber is None:
+            raise Unavailable("speech recognition is not configured on this server", code="speech_unavailable")
+        analyzer = None
+        if consent.emotion_analysis and session.spec.emotion_analysis:
+            analyzer = await self.services.engine.emotion_analyzer()
+        for old in [p for p in self.peers.values() if p.interview_id == session.id]:
+            await old.close()
+        if len(self.peers) >= self.services.settings.live_max_peers:
+            raise Unavailable("this server holds as many live interviews as it can; try again shortly",
+                              code="live_capacity")
+        pc = RTCPeerConnection(rtc_configuration(ice_servers(self.services.settings, session.id)))
+        peer = LivePeer(peer_id or str(uuid.uuid4()), session.id, session.tenant, pc, self._forget)
+        self.peers[peer.peer_id] = peer
+        try:
+            self._wire(peer, session, transcriber, analyzer)
+            answer = await _negotiate(pc, sdp)
+        except BaseException:
+            await peer.close()
+            raise
+        peer.spawn(self._ice_deadline(peer), "ice-timer")
+        return peer.peer_id, answer
+
+    async def add_candidates(self, interview_id: str, peer_id: str, candidates: Sequence[dict[str, Any]]) -> None:
+        """Add trickled ICE candidates (dicts with candidate, sdpMid, sdpMLineIndex) to a live peer."""
+        peer = self._peer(interview_id, peer_id)
+        parsed = [parse_candidate(c["candidate"], c.get("sdpMid"), c.get("sdpMLineIndex")) for c in candidates]
+        for candidate in parsed:
+            if candidate is not None:
+                await peer.pc.addIceCandidate(candidate)
+
+    async def leave(self, interview_id: str, peer_id: str) -> None:
+        """The candidate left: close the peer and all it owns (the answer in progress stays a draft)."""
+        await self._peer(interview_id, peer_id).close()
+
+    async def done(self, session: Session, record: InterviewRecord) -> Recorded:
+        """The candidate is done answering: end the live answer and record it. With no live peer in this
+        process, the saved transcript of the answer in progress is recorded."""
+        peer = self.peer_of(session.id)
+        if peer is not None and peer.listener is not None and not peer.listener.pcm.ended:
+            try:
+                result = await asyncio.wait_for(peer.listener.done(), DONE_TIMEOUT_S)
+            except TimeoutError:
+                raise Unavailable("the transcript did not finish in time; try again", code="transcriber_slow") \
+                    from None
+            if result is None:
+                raise Conflict("nothing was heard in this answer", code="no_speech")
+            return result
+        question = session.current_question
+        draft = await self.services.drafts.get(session.id, question.id) if question else None
+        if question is None or draft is None or not draft.text.strip():
+            raise Conflict("there is no spoken answer in progress", code="no_live_answer")
+        self.progress.pop(session.id, None)
+        return await record_answer(self.services, session, record, question.id, draft.text, source="speech")
+
+    async def aclose(self) -> None:
+        """Close every peer (server shutdown)."""
+        await asyncio.gather(*(p.close() for p in list(self.peers.values())), return_exceptions=True)
+
+    def _peer(self, interview_id: str, peer_id: str) -> LivePeer:
+        peer = self.peers.get(peer_id)
+        if peer is None or peer.interview_id != interview_id:
+            raise NotFound("no such live peer in this server process")
+        return peer
+
+    def _wire(self, peer: LivePeer, session: Session, transcriber: Transcriber,
+              analyzer: EmotionAnalyzer | None) -> None:
+        """Start the work for each track as it is announced, and close the peer when its connection fails."""
+        settings = self.services.settings
+
+        @peer.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            nonlocal analyzer
+            if track.kind == "audio" and peer.pcm is None:
+                peer.pcm = TrackPcm(track)
+                peer.pcm.start()
+                peer.listener = AnswerListener(self.services, session, transcriber, peer.pcm, self.progress)
+                peer.spawn(self._listen(peer, peer.listener), "audio")
+            elif track.kind == "video" and analyzer is not None:
+                publish = self._proctoring_publisher(session)
+                peer.spawn(watch(track, session, analyzer, interval_s=settings.live_frame_interval_s,
+                                 publish=publish), "video")
+                analyzer = None  # one camera per peer
+            else:
+                peer.spawn(drain(track), f"drain-{track.kind}")
+
+        @peer.pc.on("connectionstatechange")
+        def on_state() -> None:
+            if peer.pc.connectionState in ("failed", "closed"):
+                log.info("live peer %s: connection %s", peer.peer_id, peer.pc.connectionState)
+                peer.spawn_close()
+
+    def _proctoring_publisher(self, session: Session) -> Any:
+        async def publish(data: dict[str, Any]) -> None:
+            await self.services.events.publish(tenant_id=session.tenant, interview_id=session.id,
+                                               type="proctoring.signal", data=data, recruiter_only=True)
+        return publish
+
+    async def _listen(self, peer: LivePeer, listener: AnswerListener) -> None:
+        await listener.run()
+        if listener.pcm.ended:  # the candidate stopped the microphone or closed the tab
+            peer.spawn_close()
+
+    async def _ice_deadline(self, peer: LivePeer) -> None:
+        await asyncio.sleep(self.services.settings.ice_timeout_s)
+        if peer.pc.connectionState != "connected":
+            log.info("live peer %s: no connection after %.0f s; closing", peer.peer_id,
+                     self.services.settings.ice_timeout_s)
+            peer.spawn_close()
+
+    def _forget(self, peer: LivePeer) -> None:
+        if self.peers.get(peer.peer_id) is peer:
+            del self.peers[peer.peer_id]
+        if peer.interview_id in self.progress:
+            self.progress.move_to_end(peer.interview_id)
+        while len(self.progress) > MAX_PROGRESS:
+            self.progress.popitem(last=False)
+
+
+async def _negotiate(pc: RTCPeerConnection, sdp: str) -> str:
+    """Apply the offer and return the answer's SDP (with this side's candidates gathered)."""
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+    except OperationError:
+        raise Invalid(UNSUPPORTED_CODEC, code="unsupported_codec") from None
+    except Exception:  # aiortc's checks raise ValueError and others on inconsistent SDP
+        log.debug("offer refused", exc_info=True)
+        raise Invalid("the offer is not valid SDP", code="invalid_sdp") from None
+    await pc.setLocalDescription(await pc.createAnswer())
+    return str(pc.localDescription.sdp)

@@ -1,0 +1,99 @@
+"""The candidate's microphone track as 16 kHz mono PCM16, cut into answers.
+
+A reader task receives the WebRTC audio frames, resamples them (libswresample, through PyAV) and queues
+the PCM; ``answer()`` yields it until the candidate says they are done or the track ends. The queue is
+bounded: if nothing consumes it, the oldest audio is dropped and counted, never piled up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+from typing import Literal
+
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
+from av.audio.resampler import AudioResampler
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_S = 10.0
+Mark = Literal["done", "ended"]
+_DONE: Mark = "done"
+_ENDED: Mark = "ended"
+
+
+class TrackPcm:
+    """16 kHz mono s16le from one audio track; ``start`` the reader, ``aclose`` to stop it."""
+
+    def __init__(self, track: MediaStreamTrack, *, max_queued_s: float = MAX_QUEUED_S) -> None:
+        self.track = track
+        self.ended = False
+        """The track ended (the peer left or stopped the microphone)."""
+        self.dropped_s = 0.0
+        self.last_mark: Mark | None = None
+        self._resampler = AudioResampler(format="s16", layout="mono", rate=16_000)
+        self._queue: asyncio.Queue[bytes | Mark] = asyncio.Queue()
+        self._queued_s = 0.0
+        self._max_queued_s = max_queued_s
+        self._reader: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._reader = asyncio.create_task(self._read(), name="live-audio-reader")
+
+    def done(self) -> None:
+        """The candidate finished the answer: the current ``answer()`` ends after the audio queued so far."""
+        if not self.ended:
+            self._queue.put_nowait(_DONE)
+
+    async def answer(self) -> AsyncGenerator[bytes]:
+        """The PCM of one answer; ends at ``done`` or at the end of the track (see ``last_mark``)."""
+        while True:
+            if self.ended and self._queue.empty():
+                self.last_mark = _ENDED
+                return
+            item = await self._queue.get()
+            if not isinstance(item, bytes):
+                self.last_mark = item
+                return
+            self._queued_s -= len(item) / 32_000
+            yield item
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        self.track.stop()
+        self._end()
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                frame = await self.track.recv()
+                if not isinstance(frame, AudioFrame):
+                    continue
+                self._put(b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(frame)))
+        except MediaStreamError:
+            log.debug("the audio track ended")
+        finally:
+            self._end()
+
+    def _put(self, pcm: bytes) -> None:
+        if not pcm:
+            return
+        self._queue.put_nowait(pcm)
+        self._queued_s += len(pcm) / 32_000
+        while self._queued_s > self._max_queued_s:
+            old = self._queue.get_nowait()
+            if isinstance(old, bytes):
+                self._queued_s -= len(old) / 32_000
+                self.dropped_s += len(old) / 32_000
+
+    def _end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self._queue.put_nowait(_ENDED)
