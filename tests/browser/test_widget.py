@@ -244,6 +244,11 @@ def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(
     assert server_draft(browser_server, created) == full
     shot(page, "reconnected")
 
+    # a reload (the host page hands the same token again) finds the same question and the draft
+    page.reload()
+    expect(question).to_have_text("Question 1 for the Backend engineer role?")
+    expect(answer).to_have_value(full)
+
     # the widget refreshes its 30-second token before it expires and goes on working
     for _ in range(100):
         if any(url.endswith("/candidate/token") and status == 200 for url, status in responses):

@@ -6,6 +6,7 @@ restored: the WebRTC connection restarts for the same peer and the typed answer 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,13 @@ def test_a_spoken_answer_with_a_network_cut_then_a_typed_one(
     log = widget.get_by_role("log")
     expect(log).to_contain_text("query plan", timeout=45_000)  # flite: "… check the query plan …"
     shot(page, "transcript")
-    widget.get_by_role("button", name="Done answering").click()
-    expect(status).to_have_text("Answer saved", timeout=40_000)  # the server flushes the transcriber first
+    # the server flushes the transcriber first; on a starved machine it may ask to try again, as a candidate would
+    for _ in range(2):
+        widget.get_by_role("button", name="Done answering").click()
+        expect(status).to_have_text(re.compile("Answer saved|try again"), timeout=40_000)
+        if status.inner_text() == "Answer saved":
+            break
+    expect(status).to_have_text("Answer saved")
     expect(widget.locator("[part~=progress]")).to_have_text("Question 2 of 2")
 
     # the network drops mid-answer and comes back: the media connection restarts for the same peer

@@ -1,11 +1,12 @@
 """The widget's script as the server serves it: the current build at /widget.js (short cache), the same
 bytes at /widget/<version>.js (immutable), a clear 404 for another version, 304 on a matching ETag, a
-clear 503 before the widget is built, and the build within its size budget."""
+clear 503 before the widget is built; the build within its size budget and its TypeScript type-checked."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from interview_engine_server.widget_assets import IMMUTABLE, SHORT_CACHE, WIDGET_FILE, WidgetAssets, widget_routes
 
 BUDGET_GZ_BYTES = 40 * 1024
+WIDGET_SOURCE = Path(__file__).parents[2] / "web_widget"
 
 
 def client(path: Path) -> TestClient:
@@ -33,6 +35,12 @@ def test_the_built_widget_is_within_its_size_budget() -> None:
     body = WIDGET_FILE.read_bytes()
     assert len(gzip.compress(body, compresslevel=9)) < BUDGET_GZ_BYTES
     assert b"interview-widget" in body and b"innerHTML" not in body and b"eval(" not in body
+
+
+def test_the_widget_source_type_checks() -> None:
+    result = subprocess.run(["npm", "run", "--prefix", str(WIDGET_SOURCE), "--silent", "typecheck"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_widget_js_serves_the_current_build_with_a_short_cache(built: Path) -> None:

@@ -93,6 +93,8 @@ export class InterviewWidget extends HTMLElement {
 
   private async begin(): Promise<void> {
     this.teardown();
+    this.offline = this.finished = false;
+    this.banner.hidden = true;
     const generation = ++this.generation;
     this.t = strings(this.getAttribute("lang"));
     const server = (this.getAttribute("server") ?? "").replace(/\/+$/, "");
@@ -125,7 +127,6 @@ export class InterviewWidget extends HTMLElement {
     this.socket = new EventSocket(`${server.replace(/^http/, "ws")}/v1/interviews/${encodeURIComponent(interviewId)}/events`,
       () => this.api?.token ?? "", {
         event: (event) => this.onEvent(event),
-        connected: () => undefined,
         lost: () => this.lost(),
         refused: () => this.onRefused(),
       });
@@ -133,7 +134,8 @@ export class InterviewWidget extends HTMLElement {
     else if (state.state === "awaiting_consent") this.showConsent(state);
     else {
       this.announceStarted();
-      this.showDevices();
+      if (state.consent?.transcription) this.showDevices();
+      else void this.enterInterview({ stream: null });
     }
   }
 

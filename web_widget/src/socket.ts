@@ -14,7 +14,6 @@ const CLOSE_FORBIDDEN = 4403;
 
 export interface SocketHandlers {
   event(event: ServerEvent): void;
-  connected(): void;
   lost(): void;
   /** The server refused this credential for good (revoked, wrong interview). */
   refused(code: number): void;
@@ -95,7 +94,6 @@ export class EventSocket {
     }
     if (message.type === "ready") {
       this.attempt = 0;
-      this.on.connected();
     } else if (message.type === "event" && message.event && typeof message.event.id === "string") {
       this.lastId = message.event.id;
       this.on.event(message.event);
