@@ -1,6 +1,6 @@
 """Browser test infrastructure: the reference app served by a real uvicorn on 127.0.0.1 (one per
 module, SQLite in a temporary folder, instant fake providers, tenants ``acme`` and ``globex``), one
-Debian Chromium per session driven by Python Playwright with fake camera and microphone fed a flite WAV
+Debian Chromium per module driven by Python Playwright with fake camera and microphone fed a flite WAV
 and an astronaut y4m (and one without devices, every prompt denied), a host web server on another
 origin for embedding pages, a screenshot per step into ``test-artifacts/``, and an axe-core check.
 """
@@ -186,9 +186,11 @@ def fake_media(tmp_path_factory: pytest.TempPathFactory) -> FakeMedia:
     return FakeMedia(wav, y4m)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(fake_media: FakeMedia) -> Iterator[Browser]:
-    """One Chromium (Debian's) for the whole session, with fake media devices."""
+    """One Chromium (Debian's) per test module, with fake media devices. Not per session: Playwright's
+    sync API holds an asyncio loop in the thread while it runs, and a later module on the same xdist
+    worker that runs its own loop (anyio.run, asyncio.run) would fail with "Already running asyncio"."""
     media_args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                   f"--use-file-for-fake-audio-capture={fake_media.wav}",
                   f"--use-file-for-fake-video-capture={fake_media.y4m}"]
@@ -198,7 +200,7 @@ def browser(fake_media: FakeMedia) -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_without_devices(browser: Browser) -> Iterator[Browser]:
     """Chromium as a candidate who blocked the camera and microphone: no fake devices, every permission
     prompt denied."""
