@@ -54,6 +54,7 @@ GROUPS = {
     "interview_engine.errors": "errors",
     "interview_engine.listing": "store helpers",
     "interview_engine.identifiers": "store helpers",
+    "interview_engine.order": "store helpers",
     "interview_engine.media.audio": "audio",
     "interview_engine.media.audio_pipeline": "audio",
     "interview_engine.media.endpoint": "audio",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         UnknownPlugin as UnknownPlugin,
         UnknownProvider as UnknownProvider,
         WrongQuestion as WrongQuestion,
+        validation_message as validation_message,
     )
     from .hookspecs import hookimpl as hookimpl
     from .models import (
@@ -100,6 +101,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UnknownPlugin",
         "UnknownProvider",
         "WrongQuestion",
+        "validation_message",
     ),
     "interview_engine.hookspecs": ("hookimpl",),
     "interview_engine.models": (

@@ -17,26 +17,26 @@ from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, model_va
 
 from .errors import InvalidQuery, validation_message
 from .identifiers import TenantId, is_interview_id
-from .models import InterviewPage, InterviewState, InterviewSummary, Model, Text
+from .models import InterviewPage, InterviewState, InterviewSummary, Record, Text
 
 MAX_PAGE = 200
 MAX_CURSOR_CHARS = 200
 Score = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
-class InterviewCursor(Model):
+class InterviewCursor(Record):
     """Where a page ended: the last listed interview's ``created_at`` and ``id``."""
 
     created_at: AwareDatetime
     id: str
 
 
-class InterviewQuery(Model):
+class InterviewQuery(Record):
     """One tenant's interviews matching every given filter; ``created_after`` is inclusive and
     ``created_before`` exclusive. A Store returns up to ``limit + 1`` rows (one more than the page, so
     ``page_of`` can tell whether another page follows), newest first, strictly after ``after``."""
 
-    model_config = ConfigDict(strict=True)  # merged with Model's: no coercion of "5" or True to a limit
+    model_config = ConfigDict(strict=True)  # merged with Record's: no coercion of "5" or True to a limit
 
     tenant: TenantId
     role: Annotated[Text, Field(min_length=1, max_length=200)] | None = None

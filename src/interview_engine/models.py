@@ -52,7 +52,7 @@ Score = Annotated[float, AfterValidator(lambda value: round(value, SCORE_DECIMAL
 so it is stored and serialised as 75.9, never 75.91999999999999."""
 
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Record")
 
 
 def new_id() -> str:
@@ -64,9 +64,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Model(BaseModel):
-    """Base of all models: unknown fields are an error, records are immutable, and every float is finite
-    (``inf`` and ``NaN`` are refused here, so they never reach a store or a JSON column)."""
+class Record(BaseModel):
+    """Base of every record the engine validates: unknown fields are an error, records are immutable, and
+    every float is finite (``inf`` and ``NaN`` are refused here, so they never reach a store or a JSON
+    column)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -77,7 +78,7 @@ def revalidated(records: Sequence[M | Mapping[str, object]], model: type[M]) -> 
     return [model.model_validate(r.model_dump() if isinstance(r, BaseModel) else r) for r in records]
 
 
-class RubricDimension(Model):
+class RubricDimension(Record):
     """One weighted dimension answers are scored on, 0 to 100."""
 
     key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -114,7 +115,7 @@ DEFAULT_RUBRIC: tuple[RubricDimension, ...] = (
 )
 
 
-class InterviewSpec(Model):
+class InterviewSpec(Record):
     """What a recruiter asks for: the role, the material to ground questions in, and how to score."""
 
     role: Annotated[Text, Field(min_length=1, max_length=200)]
@@ -152,7 +153,7 @@ class InterviewSpec(Model):
         raise KeyError(key)
 
 
-class QuestionDraft(Model):
+class QuestionDraft(Record):
     """A question as a QuestionSource proposes it, before the engine gives it an id and a place."""
 
     text: Annotated[Text, Field(min_length=1, max_length=2_000)]
@@ -165,7 +166,7 @@ class QuestionDraft(Model):
         return self
 
 
-class Question(Model):
+class Question(Record):
     """A question placed in an interview. Order is (ordinal, depth): follow-ups sit under their root."""
 
     id: str = Field(default_factory=new_id)
@@ -183,7 +184,7 @@ class Question(Model):
         return (self.ordinal, self.depth)
 
 
-class TranscriptSegment(Model):
+class TranscriptSegment(Record):
     """A stretch of recognised speech, times in seconds from the start of the answer."""
 
     text: Text
@@ -192,7 +193,7 @@ class TranscriptSegment(Model):
     confidence: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
-class Answer(Model):
+class Answer(Record):
     """A candidate's answer to one question; stored before anything else happens to it."""
 
     id: str = Field(default_factory=new_id)
@@ -205,7 +206,7 @@ class Answer(Model):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class DimensionScore(Model):
+class DimensionScore(Record):
     """A score on one rubric dimension with the verbatim quotes from the answer that support it."""
 
     dimension: str
@@ -214,7 +215,7 @@ class DimensionScore(Model):
     rationale: Text = ""
 
 
-class ScoreCard(Model):
+class ScoreCard(Record):
     """What an Evaluator returns for one answer; the engine checks the evidence and records it."""
 
     scores: list[DimensionScore]
@@ -225,7 +226,7 @@ class ScoreCard(Model):
     flagged ``answer_truncated`` and evidence must come from what was read."""
 
 
-class Evaluation(Model):
+class Evaluation(Record):
     """The scoring of one answer: pending until a job settles it as done or failed (with its reason)."""
 
     answer_id: str
@@ -251,7 +252,7 @@ class Evaluation(Model):
         return next((s for s in self.scores if s.dimension == dimension), None)
 
 
-class FaceBox(Model):
+class FaceBox(Record):
     """A face's bounding box in pixels of the analysed frame."""
 
     x: Annotated[int, Field(ge=0)]
@@ -260,7 +261,7 @@ class FaceBox(Model):
     h: Annotated[int, Field(gt=0)]
 
 
-class FaceEmotion(Model):
+class FaceEmotion(Record):
     """Seven emotion probabilities for one face."""
 
     box: FaceBox
@@ -274,13 +275,13 @@ class FaceEmotion(Model):
         return self
 
 
-class EmotionReading(Model):
+class EmotionReading(Record):
     """What an EmotionAnalyzer sees in one frame: zero, one or several faces, largest first."""
 
     faces: list[FaceEmotion] = Field(default_factory=list)
 
 
-class EmotionSample(Model):
+class EmotionSample(Record):
     """One analysed frame in an interview's timeline. Context for a human, never part of a score."""
 
     interview_id: str
@@ -308,7 +309,7 @@ class EmotionSample(Model):
         )
 
 
-class TranscriptionOptions(Model):
+class TranscriptionOptions(Record):
     """How a Transcriber should listen. Audio is always 16 kHz mono signed 16-bit little-endian PCM."""
 
     language: Language = "en"
@@ -318,7 +319,7 @@ class TranscriptionOptions(Model):
     sample_rate: Literal[16000] = 16000
 
 
-class TranscriptEvent(Model):
+class TranscriptEvent(Record):
     """A live transcription event: interim text, a final segment, or the end of an utterance."""
 
     kind: Literal["interim", "final", "utterance_end"]
@@ -328,14 +329,14 @@ class TranscriptEvent(Model):
     confidence: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
-class Transcript(Model):
+class Transcript(Record):
     """A finished transcription of pre-recorded audio."""
 
     text: Text
     segments: list[TranscriptSegment] = Field(default_factory=list)
 
 
-class Interview(Model):
+class Interview(Record):
     """An interview as stored: its spec, tenant and lifecycle state."""
 
     id: str = Field(default_factory=new_id)
@@ -346,7 +347,7 @@ class Interview(Model):
     finished_at: datetime | None = None
 
 
-class InterviewSummary(Model):
+class InterviewSummary(Record):
     """One interview in a listing: what a dashboard's table shows, without the spec or the answers."""
 
     id: str
@@ -363,21 +364,21 @@ class InterviewSummary(Model):
     answered_count: int
 
 
-class InterviewPage(Model):
+class InterviewPage(Record):
     """A page of ``Engine.list_interviews``, newest first; pass ``next_cursor`` back for the next page."""
 
     items: list[InterviewSummary]
     next_cursor: str | None = None
 
 
-class Turn(Model):
+class Turn(Record):
     """A question with its answer, as history handed to a QuestionSource."""
 
     question: Question
     answer: Answer | None = None
 
 
-class QuestionPlanRequest(Model):
+class QuestionPlanRequest(Record):
     """Ask a QuestionSource for `count` first questions, not repeating the recruiter's own ones."""
 
     spec: InterviewSpec
@@ -386,7 +387,7 @@ class QuestionPlanRequest(Model):
     avoid: list[str] = Field(default_factory=list)
 
 
-class FollowUpRequest(Model):
+class FollowUpRequest(Record):
     """Ask a QuestionSource whether the last answer deserves a follow-up."""
 
     spec: InterviewSpec
@@ -396,7 +397,7 @@ class FollowUpRequest(Model):
     follow_ups_left: Annotated[int, Field(ge=1)]
 
 
-class EvaluationRequest(Model):
+class EvaluationRequest(Record):
     """Ask an Evaluator to score one answer against the interview's rubric.
 
     The engine sends ``answer`` with its text screened (``interview_engine.injection``): sentences that
@@ -411,7 +412,7 @@ class EvaluationRequest(Model):
     removed_sentences: Annotated[int, Field(ge=0)] = 0
 
 
-class DimensionResult(Model):
+class DimensionResult(Record):
     """A rubric dimension's result across the interview."""
 
     key: str
@@ -422,7 +423,7 @@ class DimensionResult(Model):
     evaluated_answers: int
 
 
-class QuestionResult(Model):
+class QuestionResult(Record):
     """One question in the report with its answer, evaluation and weighted score."""
 
     question: Question
@@ -431,7 +432,7 @@ class QuestionResult(Model):
     score: Score | None = None
 
 
-class ProctoringSignal(Model):
+class ProctoringSignal(Record):
     """A moment for a human reviewer to look at (no face, several faces). A signal, never a verdict."""
 
     t: float
@@ -439,7 +440,7 @@ class ProctoringSignal(Model):
     question_id: str | None = None
 
 
-class EmotionSummary(Model):
+class EmotionSummary(Record):
     """Emotion timeline shown apart from the scores. It never enters any score."""
 
     samples: int
@@ -449,7 +450,7 @@ class EmotionSummary(Model):
     note: str = "Shown for context only. Expression analysis is unreliable and never affects any score."
 
 
-class Coverage(Model):
+class Coverage(Record):
     """How much of the interview the scores rest on."""
 
     planned: int
@@ -466,7 +467,7 @@ class Coverage(Model):
     """Planned questions with a scored answer, to the question itself or to one of its follow-ups."""
 
 
-class Report(Model):
+class Report(Record):
     """What the recruiter receives when an interview is finished."""
 
     interview_id: str

@@ -42,6 +42,11 @@ if TYPE_CHECKING:
         InterviewQuery as InterviewQuery,
         page_of as page_of,
     )
+    from .order import (
+        Slot as Slot,
+        check_answer as check_answer,
+        check_follow_up as check_follow_up,
+    )
     from .identifiers import (
         interview_not_found as interview_not_found,
         is_interview_id as is_interview_id,
@@ -149,6 +154,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "interview_engine.listing": (
         "InterviewQuery",
         "page_of",
+    ),
+    "interview_engine.order": (
+        "Slot",
+        "check_answer",
+        "check_follow_up",
     ),
     "interview_engine.identifiers": (
         "interview_not_found",

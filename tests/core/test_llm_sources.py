@@ -28,7 +28,7 @@ QUESTION = Question(interview_id="i", ordinal=0, kind="generated", text="How do 
 
 
 def _questions(*texts: str) -> str:
-    return json.dumps({"questions": [{"kind": "technical", "competency": "db", "text": t} for t in texts]})
+    return json.dumps({"questions": [{"focus": "technical", "competency": "db", "text": t} for t in texts]})
 
 
 def _card(rating: int = 4, quote: str = "B-tree index") -> str:

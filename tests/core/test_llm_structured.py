@@ -39,8 +39,8 @@ def test_parse_output_says_what_is_wrong() -> None:
 
 def test_scanner_yields_items_as_they_close_across_chunk_boundaries() -> None:
     text = json.dumps({"questions": [
-        {"kind": "technical", "text": 'Braces {inside} and "quotes" ] are [text'},
-        {"kind": "experience", "text": "Second?"},
+        {"focus": "technical", "text": 'Braces {inside} and "quotes" ] are [text'},
+        {"focus": "experience", "text": "Second?"},
     ]})
     scanner = ItemScanner()
     seen: list[tuple[int, str]] = []
@@ -63,7 +63,7 @@ def test_evaluation_schema_lists_every_dimension_in_rubric_order() -> None:
     assert schema["properties"]["scores"]["required"] == ["depth", "clarity"]
     assert schema["properties"]["scores"]["properties"]["depth"]["properties"]["rating"]["enum"] == [1, 2, 3, 4, 5]
     planned = questions_schema(3)["properties"]["questions"]
-    assert planned["minItems"] == 3 and [i["properties"]["kind"]["enum"] for i in planned["prefixItems"]] == [
+    assert planned["minItems"] == 3 and [i["properties"]["focus"]["enum"] for i in planned["prefixItems"]] == [
         ["technical"], ["experience"], ["technical"]]
     assert follow_up_schema()["required"] == ["follow_up", "question"]
 

@@ -37,8 +37,8 @@ def test_plans_are_unique_sized_and_mixed(role: str, level: str, count: int, see
     own = [q for q in picks if q.id.startswith(f"{role}-{level}-")]
     assert len(own) == min(count, len([q for q in BANK.roles[role] if q.level == level]))
     if count > 1:
-        assert sum(q.type != "technical" for q in picks) >= 1
-        assert picks[0].type != "technical"  # open with an experience question
+        assert sum(q.focus != "technical" for q in picks) >= 1
+        assert picks[0].focus != "technical"  # open with an experience question
     if count >= 4:
         assert len({q.competency for q in picks}) >= 3
 

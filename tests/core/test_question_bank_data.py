@@ -20,9 +20,9 @@ BANK_PATH = Path(__file__).parents[2] / "src/interview_engine/builtin/data/quest
 
 ROLES = ("backend", "frontend", "data", "ml", "devops", "mobile", "product_manager", "sales")
 LEVELS = ("junior", "mid", "senior")
-TYPES = {"technical", "experience", "behavioral"}
+FOCI = {"technical", "experience", "behavioral"}
 FOLLOW_UP_KEYS = {"ask_example", "ask_depth", "ask_result", "ask_tradeoff"}
-QUESTION_KEYS = {"id", "level", "competency", "type", "en", "ko"}
+QUESTION_KEYS = {"id", "level", "competency", "focus", "en", "ko"}
 
 MIN_PER_LEVEL = 10
 MIN_TECHNICAL = 6
@@ -120,11 +120,11 @@ def test_level_count(bank: dict[str, Any], role: str, level: str) -> None:
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("role", ROLES)
-def test_level_type_mix(bank: dict[str, Any], role: str, level: str) -> None:
-    types = Counter(q["type"] for q in level_questions(bank, role, level))
-    assert types["technical"] >= MIN_TECHNICAL, f"{role}/{level}: {dict(types)}"
-    stories = types["experience"] + types["behavioral"]
-    assert stories >= MIN_STORIES, f"{role}/{level}: {dict(types)}"
+def test_level_focus_mix(bank: dict[str, Any], role: str, level: str) -> None:
+    foci = Counter(q["focus"] for q in level_questions(bank, role, level))
+    assert foci["technical"] >= MIN_TECHNICAL, f"{role}/{level}: {dict(foci)}"
+    stories = foci["experience"] + foci["behavioral"]
+    assert stories >= MIN_STORIES, f"{role}/{level}: {dict(foci)}"
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -143,10 +143,10 @@ def test_role_questions_have_known_levels(bank: dict[str, Any], role: str) -> No
 # --- questions ------------------------------------------------------------------------------------------
 
 
-def test_question_fields_and_types(bank: dict[str, Any]) -> None:
+def test_question_fields_and_foci(bank: dict[str, Any]) -> None:
     for q in all_questions(bank):
         assert set(q) == QUESTION_KEYS, f"{q.get('id')}: keys {sorted(q)}"
-        assert q["type"] in TYPES, f"{q['id']}: type {q['type']!r}"
+        assert q["focus"] in FOCI, f"{q['id']}: focus {q['focus']!r}"
         assert all(isinstance(q[key], str) and q[key].strip() == q[key] and q[key] for key in QUESTION_KEYS)
 
 
@@ -169,7 +169,7 @@ def test_general_questions(bank: dict[str, Any]) -> None:
     for q in general:
         assert re.match(r"^general-\d{2}$", q["id"]), q["id"]
         assert q["level"] == "any", f"{q['id']}: level {q['level']!r}"
-        assert q["type"] in {"experience", "behavioral"}, f"{q['id']}: type {q['type']!r}"
+        assert q["focus"] in {"experience", "behavioral"}, f"{q['id']}: focus {q['focus']!r}"
 
 
 def test_every_competency_used_is_defined(bank: dict[str, Any]) -> None:

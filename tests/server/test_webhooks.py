@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
-from interview_engine_server.db import run_server_migrations
+from interview_engine_server.db import open_database
 from interview_engine_server.outbound import (
     InvalidWebhookUrl,
     UnsafeWebhookTarget,
@@ -40,13 +40,6 @@ TENANT = "acme"
 FAST = {"poll_interval_s": 0.05, "timeout_s": 2.0}
 
 
-async def migrated(url: str) -> AsyncEngine:
-    db = create_async_engine(url, pool_pre_ping=True)
-    async with db.begin() as conn:
-        await conn.run_sync(run_server_migrations)
-    return db
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
@@ -54,14 +47,14 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def sqlite_db(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    db = await migrated(sqlite_url)
+    db = await open_database(sqlite_url)
     yield db
     await db.dispose()
 
 
 @pytest.fixture
 async def pg_db(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    db = await migrated(postgres_url)
+    db = await open_database(postgres_url)
     yield db
     await db.dispose()
 
@@ -321,11 +314,11 @@ async def test_a_restart_mid_retry_resumes_with_the_same_message_id(sqlite_db: A
 
 SENDER_PROCESS = textwrap.dedent("""
     import asyncio, sys
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from interview_engine_server.db import open_database
     from interview_engine_server.webhooks import WebhookService
 
     async def main(url):
-        db = create_async_engine(url)
+        db = await open_database(url)
         async with WebhookService(db, poll_interval_s=0.05, timeout_s=5, lease_s=3) as webhooks:
             await webhooks.emit(tenant_id="acme", type="report.ready", data={"n": 1}, idempotency_key="crash")
             await asyncio.sleep(60)
@@ -335,7 +328,7 @@ SENDER_PROCESS = textwrap.dedent("""
 
 
 async def test_two_servers_sharing_the_outbox_send_each_message_once(postgres_url: str, pg_db: AsyncEngine) -> None:
-    other = await migrated(postgres_url)
+    other = await open_database(postgres_url)
     try:
         async with Receiver(Reply(200, delay_s=0.02)) as receiver, WebhookService(pg_db, **FAST) as one, \
                 WebhookService(other, **FAST) as two:

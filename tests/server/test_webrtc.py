@@ -1,92 +1,47 @@
 """Live answers over WebRTC against a real uvicorn server on 127.0.0.1 (HTTP) with real aiortc peers over UDP
 on this machine's other interface: flite speech and scikit-image's astronaut go in; the transcript comes
 back over the event WebSocket and the answer is stored with ``source="speech"``; emotion samples only
-with consent; a reconnect in the middle of an answer loses nothing; leaving cleans everything up."""
+with consent; proctoring signals only to recruiters; a reconnect in the middle of an answer loses nothing;
+leaving closes everything the peer had."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import numpy as np
 import pytest
-import uvicorn
 from skimage.data import astronaut
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
 
-from interview_engine import Engine, Settings
-from interview_engine.testing import FakeEvaluator, FakeQuestionSource
 from interview_engine.testing.speech import say
-from interview_engine_server.app import create_app
-from interview_engine_server.bootstrap import TenantCredentials, create_tenant
-from interview_engine_server.media.testing import ImageTrack, LiveCandidate, SpeechTrack
-from interview_engine_server.services import Services
-from interview_engine_server.testing import free_port
+from interview_engine_server.media.testing import ImageTrack, SpeechTrack
 
-from .conftest import server_settings
+from .webrtc_support import (
+    LiveMediaServer,
+    consented_interview,
+    event_socket,
+    events_for,
+    events_until,
+    held,
+    live_media_server,
+    server_tasks,
+    settled,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-SENTENCE = "our team reviewed every pull request before it reached the main branch"
-SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 2, "max_follow_ups": 0,
-        "emotion_analysis": True}
-
-
-@dataclass
-class LiveServer:
-    """uvicorn serving the app on 127.0.0.1 in a thread of this process, so a test can look inside."""
-
-    url: str
-    services: Services
-    loop: asyncio.AbstractEventLoop
-    credentials: TenantCredentials
-
-    def run(self, coro: Any, timeout: float = 30) -> Any:
-        """Run a coroutine on the server's event loop from the test's."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-
-def _serve(tmp: Path, **settings: Any) -> Iterator[LiveServer]:
-    engine = Engine(Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'live.db'}", plugins="pocketsphinx,fer_lite",
-                             transcriber="pocketsphinx", emotion_analyzer="fer_lite"),
-                    question_source=FakeQuestionSource(), evaluator=FakeEvaluator())
-    port = free_port()
-    app = create_app(server_settings(public_url=f"http://127.0.0.1:{port}", **settings), engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        threading.Event().wait(0.05)
-    services: Services = app.state.services
-    credentials = asyncio.run_coroutine_threadsafe(
-        create_tenant(services, "acme", name="Acme", admin_email="admin@acme.example"), loop).result(30)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", services, loop, credentials)
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        loop.close()
+FIRST, SECOND = "our team reviewed every pull request", "before it reached the main branch"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from _serve(tmp_path_factory.mktemp("webrtc"), live_silence_s=1.0, ice_timeout_s=3.0)
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveMediaServer]:
+    with live_media_server(tmp_path_factory.mktemp("webrtc"), live_silence_s=1.0, ice_timeout_s=5.0) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def speech() -> bytes:
-    return say(SENTENCE)
+    return say(f"{FIRST} {SECOND}")
 
 
 @pytest.fixture(scope="module")
@@ -94,58 +49,123 @@ def face() -> np.ndarray:
     return np.ascontiguousarray(astronaut()[::2, ::2])  # 256 × 256: cheap to encode, the face still clear
 
 
-@asynccontextmanager
-async def interview(live: LiveServer, *, emotion: bool = True, transcription: bool = True
-                    ) -> AsyncIterator[tuple[dict[str, Any], LiveCandidate]]:
-    """A new interview whose candidate consented (to transcription and, with ``emotion``, to emotion analysis)."""
-    async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
-        key = {"Authorization": f"Bearer {live.credentials.api_key}"}
-        created = (await http.post("/v1/interviews", json={"spec": SPEC}, headers=key)).json()
-        token = created["candidate"]["token"]
-        base = f"/v1/interviews/{created['interview_id']}/candidate"
-        headers = {"Authorization": f"Bearer {token}"}
-        state = (await http.get(base, headers=headers)).json()
-        consent = await http.post(f"{base}/consent", headers=headers, json={
-            "accept": True, "notice_sha256": state["consent_notice"]["sha256"], "transcription": transcription,
-            "emotion_analysis": emotion})
-        assert consent.status_code == 200, consent.text
-        candidate = LiveCandidate(http, created["interview_id"], token)
-        try:
-            yield consent.json(), candidate
-        finally:
-            await candidate.close()
-
-
-async def events_until(socket: ClientConnection, type_: str, timeout: float = 60) -> list[dict[str, Any]]:
-    """Events from the socket up to and including the first of ``type_``."""
-    seen: list[dict[str, Any]] = []
+async def samples_of(live: LiveMediaServer, interview_id: str, at_least: int, timeout: float = 10) -> list:
     async with asyncio.timeout(timeout):
-        while not seen or seen[-1]["type"] != type_:
-            message = json.loads(await socket.recv())
-            if message["type"] == "event":
-                seen.append(message["event"])
-    return seen
+        while True:
+            samples = live.run(live.server.services.engine.store.list_emotion_samples(interview_id, tenant="acme"))
+            if len(samples) >= at_least:
+                return samples
+            await asyncio.sleep(0.2)
 
 
-def socket_for(live: LiveServer, interview_id: str, token: str) -> Any:
-    url = live.url.replace("http://", "ws://") + f"/v1/interviews/{interview_id}/events"
-    return ws_connect(url, additional_headers={"Authorization": f"Bearer {token}"}, proxy=None)
-
-
-async def test_spoken_answer_arrives_as_transcript_and_is_stored_as_speech(
-        live: LiveServer, speech: bytes, face: np.ndarray) -> None:
-    async with interview(live) as (state, candidate):
-        interview_id = state["interview_id"]
-        question = state["current_question"]
-        async with socket_for(live, interview_id, candidate.headers["Authorization"][7:]) as socket:
+async def test_a_spoken_answer_streams_its_transcript_and_is_stored_as_speech(
+        live: LiveMediaServer, speech: bytes, face: np.ndarray) -> None:
+    async with consented_interview(live) as (state, candidate):
+        interview_id, question = state["interview_id"], state["current_question"]
+        assert state["ice_servers"] == []  # none configured: host candidates only
+        async with event_socket(live, interview_id, candidate.headers) as socket:
             await candidate.connect(SpeechTrack(speech, 16_000), ImageTrack(face))
             await candidate.connected()
             events = await events_until(socket, "answer.recorded")
         finals = [e for e in events if e["type"] == "transcript.final"]
         assert finals and all(e["data"]["question_id"] == question["id"] for e in finals)
-        session = live.run(live.services.engine.resume(interview_id, tenant="acme"))
+        assert events.index(finals[-1]) < len(events) - 1  # the transcript came before the answer
+        session = live.run(live.server.services.engine.resume(interview_id, tenant="acme"))
         answer = session.answers[0]
         assert answer.source == "speech" and answer.question_id == question["id"]
         assert answer.text == finals[-1]["data"]["answer_text"]
         assert answer.segments and 2.0 < (answer.duration_s or 0) < 8.0
-        assert {"team", "request", "main"} & set(answer.text.split())
+        assert {"team", "request", "main", "branch"} & set(answer.text.split())
+        samples = await samples_of(live, interview_id, at_least=1)
+        assert all(s.face_count == 1 and s.dominant is not None for s in samples)  # consented: analysed
+
+
+async def test_without_emotion_consent_no_frame_is_analysed_and_done_ends_the_answer(
+        live: LiveMediaServer, speech: bytes, face: np.ndarray) -> None:
+    async with consented_interview(live, emotion=False) as (state, candidate):
+        track = SpeechTrack(speech, 16_000)
+        await candidate.connect(track, ImageTrack(face))
+        await candidate.connected()
+        async with asyncio.timeout(20):
+            while track.spoke_at is None:
+                await asyncio.sleep(0.05)
+        done = await candidate.done()  # before the silence would end it
+        assert done.status_code == 201, done.text
+        assert done.json()["answered_count"] == 1 and done.json()["next_question"] is not None
+        session = live.run(live.server.services.engine.resume(state["interview_id"], tenant="acme"))
+        assert session.answers[0].source == "speech" and session.answers[0].text
+        await asyncio.sleep(2.5)  # frames kept coming for more than one sampling interval
+        assert await samples_of(live, state["interview_id"], at_least=0) == []
+        again = await candidate.done()  # nothing said since: nothing to record
+        assert again.status_code == 409 and again.json()["error"]["code"] == "no_speech"
+
+
+async def test_proctoring_signals_reach_recruiters_only_and_leaving_releases_everything(
+        live: LiveMediaServer, speech: bytes) -> None:
+    baseline = held(live)
+    blank = np.full((128, 128, 3), 90, np.uint8)  # nobody in the picture
+    async with consented_interview(live) as (state, candidate):
+        interview_id = state["interview_id"]
+        async with event_socket(live, interview_id, live.recruiter()) as recruiter, \
+                event_socket(live, interview_id, candidate.headers) as candidate_socket:
+            await candidate.connect(SpeechTrack(speech, 16_000), ImageTrack(blank))
+            await candidate.connected()
+            signal = (await events_until(recruiter, "proctoring.signal"))[-1]
+            assert signal["recruiter_only"] and signal["data"]["kind"] == "no_face"
+            during = held(live)
+            assert during["peers"] == 1 and during["transcriber_streams"] == baseline["transcriber_streams"] + 1
+            left = await candidate.leave()
+            assert left.status_code == 204
+            seen = await events_for(candidate_socket, 1.0)  # the recruiter's socket had it long before
+            assert seen and "proctoring.signal" not in {e["type"] for e in seen}
+        after = await settled(live, baseline)
+        assert all(after[k] <= baseline[k] for k in baseline), (baseline, during, after, server_tasks(live))
+        samples = await samples_of(live, interview_id, at_least=1)
+        assert all(s.face_count == 0 for s in samples)  # kept for the report's proctoring section
+        gone = await candidate.http.delete(f"/v1/interviews/{interview_id}/webrtc/offer/{candidate.peer_id}",
+                                           headers=candidate.headers)
+        assert gone.status_code == 404
+
+
+async def test_a_reconnect_in_the_middle_of_an_answer_loses_nothing(live: LiveMediaServer) -> None:
+    async with consented_interview(live, emotion=False) as (state, candidate):
+        interview_id = state["interview_id"]
+        async with event_socket(live, interview_id, candidate.headers) as socket:
+            first = SpeechTrack(say(FIRST), 16_000)
+            await candidate.connect(first)
+            await candidate.connected()
+            async with asyncio.timeout(20):
+                while first.spoke_at is None:
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # the last words reach the server; the silence is far from over
+            peer_id = candidate.peer_id
+            await candidate.close()  # the network drops mid-answer
+            before = await events_until(socket, "transcript.final")
+            await candidate.connect(SpeechTrack(say(SECOND), 16_000), restart=True)
+            assert candidate.peer_id == peer_id
+            events = await events_until(socket, "answer.recorded")
+        session = live.run(live.server.services.engine.resume(interview_id, tenant="acme"))
+        answer = session.answers[0]
+        assert len(session.answers) == 1 and answer.source == "speech"
+        assert answer.text.startswith(before[-1]["data"]["answer_text"])
+        assert answer.text == [e for e in events if e["type"] == "transcript.final"][-1]["data"]["answer_text"]
+        assert {"team", "request"} & set(answer.text.split()) and {"main", "branch"} & set(answer.text.split())
+        assert answer.segments[-1].start >= 2.0  # times continue after the first connection's audio
+
+
+async def test_emotion_consent_withdrawn_mid_connection_stops_the_analysis(
+        live: LiveMediaServer, face: np.ndarray) -> None:
+    async with consented_interview(live) as (state, candidate):
+        interview_id = state["interview_id"]
+        await candidate.connect(SpeechTrack(b"\x00\x00" * 16_000, 16_000), ImageTrack(face))
+        await candidate.connected()
+        await samples_of(live, interview_id, at_least=1)
+        withdrawn = await candidate.http.post(f"/v1/interviews/{interview_id}/candidate/consent",
+                                              headers=candidate.headers, json={
+            "accept": True, "notice_sha256": state["consent_notice"]["sha256"], "transcription": True,
+            "emotion_analysis": False})
+        assert withdrawn.status_code == 200, withdrawn.text
+        await asyncio.sleep(0.5)  # a sample already being analysed may still land
+        before = len(await samples_of(live, interview_id, at_least=1))
+        await asyncio.sleep(2.5)  # more than one sampling interval
+        assert len(await samples_of(live, interview_id, at_least=0)) == before

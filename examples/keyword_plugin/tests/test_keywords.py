@@ -16,6 +16,9 @@ class TestKeywordEvaluator(EvaluatorConformance):
     def provider(self) -> KeywordEvaluator:
         return KeywordEvaluator()
 
+    # Counting words has no configuration that fails, so the typed-failure check does not apply.
+    test_failure_is_typed = None
+
 
 def test_imports_only_the_plugin_api() -> None:
     assert imports_outside(Path(__file__).parents[1] / "src") == []

@@ -93,6 +93,9 @@ class ServerSettings(BaseSettings):
     """A peer whose connection is not up this long after its offer is closed."""
     live_silence_s: float = Field(default=3.0, ge=0.5, le=60)
     """Silence after speech that ends a spoken answer (long enough for someone who pauses to think)."""
+    live_audio_idle_s: float = Field(default=10.0, ge=0.5, le=300)
+    """A microphone track that sends no audio this long (once it has started) is treated as ended: the
+    answer in progress is kept as a draft and the peer closed."""
     live_frame_interval_s: float = Field(default=2.0, ge=0.2, le=60)
     """Seconds between the video frames analysed, when the candidate consented to emotion analysis."""
     live_max_peers: int = Field(default=100, ge=1, le=10_000)
@@ -143,6 +146,6 @@ def load_server_settings(**overrides: object) -> ServerSettings:
     try:
         return ServerSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        from interview_engine.errors import validation_message
+        from interview_engine import validation_message
 
         raise ConfigurationError(f"invalid server settings: {validation_message(exc)}") from exc

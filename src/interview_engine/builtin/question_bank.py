@@ -17,7 +17,7 @@ from ..grounding import word_count
 from ..hookspecs import hookimpl
 from ..models import FollowUpRequest, Language, Level, QuestionDraft, QuestionPlanRequest
 
-QuestionType = Literal["technical", "experience", "behavioral"]
+QuestionFocus = Literal["technical", "experience", "behavioral"]
 PROBES = ("ask_example", "ask_depth", "ask_result", "ask_tradeoff")
 LEVELS: tuple[Level, ...] = ("junior", "mid", "senior")
 
@@ -27,7 +27,7 @@ class BankQuestion:
     id: str
     level: str
     competency: str
-    type: QuestionType
+    focus: QuestionFocus
     text: dict[Language, str]
 
 
@@ -55,7 +55,7 @@ class QuestionBank:
     @classmethod
     def _parse(cls, data: dict[str, Any]) -> QuestionBank:
         def question(raw: dict[str, Any]) -> BankQuestion:
-            return BankQuestion(raw["id"], raw["level"], raw["competency"], raw["type"],
+            return BankQuestion(raw["id"], raw["level"], raw["competency"], raw["focus"],
                                 {"en": raw["en"], "ko": raw["ko"]})
 
         roles = {key: [question(q) for q in role["questions"]] for key, role in data["roles"].items()}
@@ -108,15 +108,15 @@ def plan(bank: QuestionBank, role: str, level: Level, count: int, *, seed: str, 
         pool = [q for q in tier if q.text["en"] not in avoid and q.text["ko"] not in avoid]
         rng.shuffle(pool)
         while pool and len(chosen) < count:
-            stories = sum(q.type != "technical" for q in chosen)
+            stories = sum(q.focus != "technical" for q in chosen)
             need_story = stories < wanted_stories and (count - len(chosen)) <= (wanted_stories - stories)
             seen = {q.competency for q in chosen}
-            pick = next((q for q in pool if need_story and q.type != "technical"), None) or next(
+            pick = next((q for q in pool if need_story and q.focus != "technical"), None) or next(
                 (q for q in pool if q.competency not in seen), pool[0]
             )
             pool.remove(pick)
             chosen.append(pick)
-    stories_first = sorted(range(len(chosen)), key=lambda i: (chosen[i].type == "technical", i))[:1]
+    stories_first = sorted(range(len(chosen)), key=lambda i: (chosen[i].focus == "technical", i))[:1]
     return [chosen[i] for i in stories_first] + [q for i, q in enumerate(chosen) if i not in stories_first]
 
 

@@ -12,17 +12,17 @@ from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import Field
 
-from ..models import Model
+from ..models import Record
 
 
-class ChatMessage(Model):
+class ChatMessage(Record):
     """One message of a chat: who says it, and what."""
 
     role: Literal["system", "user", "assistant"]
     content: str
 
 
-class GenerationRequest(Model):
+class GenerationRequest(Record):
     """One chat completion. With ``json_schema`` the backend must constrain decoding to that schema
     where it can (llama.cpp grammars, server-side ``response_format``); callers validate either way."""
 
@@ -37,7 +37,7 @@ MAX_TOP_LOGPROBS = 20
 """The most alternatives per token a caller may ask for (OpenAI's limit)."""
 
 
-class TokenLogprobs(Model):
+class TokenLogprobs(Record):
     """One generated token: where its text starts in the completion, and the likeliest tokens at its
     position with their log-probabilities under the model's own distribution, before any grammar or
     schema constraint (so a caller keeps the alternatives it accepts and renormalises over them)."""
@@ -60,7 +60,7 @@ class TokenLogprobs(Model):
         return cls(offset=offset, text=text, top=top)
 
 
-class Completion(Model):
+class Completion(Record):
     """A completion with its tokens, in order (none where the model or server gave no log-probabilities)."""
 
     text: str

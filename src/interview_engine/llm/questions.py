@@ -113,7 +113,7 @@ class LLMQuestionSource:
                         continue
                     yield QuestionDraft(
                         text=question.text.strip(),
-                        competency=question.competency.strip()[:80] or question.kind,
+                        competency=question.competency.strip()[:80] or None,
                     )
         finally:  # stop the generation when the caller stops early (an async generator's aclose)
             close = getattr(chunks, "aclose", None)

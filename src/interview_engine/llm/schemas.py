@@ -40,12 +40,13 @@ class _Output(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-QuestionKind = Literal["technical", "experience"]
-KINDS: tuple[QuestionKind, ...] = ("technical", "experience")
+PlanFocus = Literal["technical", "experience"]
+"""What a planned question probes: a technical skill or the candidate's experience."""
+FOCI: tuple[PlanFocus, ...] = ("technical", "experience")
 
 
 class PlannedQuestion(_Output):
-    kind: QuestionKind
+    focus: PlanFocus
     competency: Annotated[str, Field(max_length=80)] = ""
     text: Annotated[str, Field(min_length=5, max_length=2_000)]
 
@@ -97,11 +98,11 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def questions_schema(count: int) -> dict[str, Any]:
-    """``{"questions": [{"kind", "competency", "text"}, ...]}`` with exactly ``count`` items whose kinds
+    """``{"questions": [{"focus", "competency", "text"}, ...]}`` with exactly ``count`` items whose foci
     alternate technical, experience, technical, ... so every plan mixes both."""
     items = [
         _object({
-            "kind": {"type": "string", "enum": [KINDS[i % len(KINDS)]]},
+            "focus": {"type": "string", "enum": [FOCI[i % len(FOCI)]]},
             "competency": _string(COMPETENCY_CHARS),
             "text": _string(QUESTION_CHARS, min_length=5),
         })

@@ -29,7 +29,7 @@ import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from pydantic import Field
 
-from ..models import Model, Text, TranscriptEvent, TranscriptionOptions, TranscriptSegment
+from ..models import Record, Text, TranscriptEvent, TranscriptionOptions, TranscriptSegment
 from ..providers import Transcriber
 from .audio import PCM16K, PcmConverter, PcmFormat, pcm16k_seconds
 from .endpoint import EndpointConfig, Endpointer
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 EndReason = Literal["silence", "end_of_audio", "max_duration", "no_audio"]
 
 
-class AnswerEnded(Model):
+class AnswerEnded(Record):
     """The end of a spoken answer: its final text, segments and duration, and why it ended."""
 
     kind: Literal["answer_ended"] = "answer_ended"

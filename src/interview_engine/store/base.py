@@ -26,8 +26,8 @@ from ..models import (
     Evaluation,
     Interview,
     InterviewPage,
-    Model,
     Question,
+    Record,
     Report,
     utcnow,
 )
@@ -35,7 +35,7 @@ from ..models import (
 JobStatus = Literal["queued", "done", "failed"]
 
 
-class JobRecord(Model):
+class JobRecord(Record):
     """A background job in the outbox. ``key`` makes it idempotent: one job per key, ever.
 
     Its retry state lives here, so it outlives the process running it: ``attempts`` counts the runs

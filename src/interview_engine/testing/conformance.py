@@ -223,7 +223,8 @@ class QuestionSourceConformance(ProviderConformance):
 
 
 class EvaluatorConformance(ProviderConformance):
-    """Conformance for Evaluator providers. Override ``failing_provider`` to check typed failure."""
+    """Conformance for Evaluator providers. Override ``failing_provider`` to check typed failure; a provider
+    with no configuration that fails sets ``test_failure_is_typed = None`` (the check then does not apply)."""
 
     timeout: ClassVar[float] = 300.0
 

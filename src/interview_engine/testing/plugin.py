@@ -8,6 +8,8 @@ from typing import Any
 from ..hookspecs import hookimpl
 from .fakes import FakeEmotionAnalyzer, FakeEvaluator, FakeQuestionSource, FakeTranscriber
 
+__all__: list[str] = []  # loaded by its module path (settings' plugin_modules), never imported from
+
 
 @hookimpl
 def register_question_sources(register: Any) -> None:

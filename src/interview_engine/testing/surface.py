@@ -24,7 +24,8 @@ PLUGIN_SURFACE: tuple[str, ...] = (
 )
 """The modules a plugin may import from, each only for the names in its ``__all__``."""
 
-SDK_SURFACE: tuple[str, ...] = ("interview_engine", "interview_engine.media", "interview_engine.testing")
+SDK_SURFACE: tuple[str, ...] = (
+    "interview_engine", "interview_engine.media", "interview_engine.testing", "interview_engine.testing.plugin")
 """What a host (the reference server, an integrator) may import: the public SDK of docs/guide.md."""
 
 _MODULE_PATH = re.compile(r"interview_engine(\.[a-z_][a-z0-9_]*)+(:\w+)?")

@@ -93,8 +93,8 @@ async def done_answering(call: Call[None, NoQuery]) -> AnswerAccepted:
     require_consent(call.record)
     session = await session_for(call, call.path["interview_id"])
     recorded = await call.services.media.done(session, call.record)
-    # a live peer's listener records through a Session of its own: read the interview again for the counts
-    return answer_accepted(await session_for(call, call.path["interview_id"]), recorded)
+    await session.refresh()  # the live listener recorded it through its own session
+    return answer_accepted(session, recorded)
 
 
 _BASE = "/v1/interviews/{interview_id}/webrtc/offer"

@@ -72,6 +72,9 @@ class AnswerListener:
                 if question is None:
                     break
                 await self._answer(question, await self._progress_for(question))
+        except Exception as exc:  # a transcriber or store failure: "done" says so, the peer closes
+            self._settle(exc)
+            raise
         finally:
             self._settle(None)
 

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 DONE_TIMEOUT_S = 30.0
 MAX_PROGRESS = 10_000
 """Answers in progress kept for interviews without a peer (waiting for a reconnect), oldest forgotten."""
-UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, PCMU or PCMA; "
+UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, G.722, PCMU or PCMA; "
                      "video: VP8 or H.264)")
 
 
@@ -104,7 +104,8 @@ class LiveMedia:
         """The candidate is done answering: end the live answer and record it. With no live peer in this
         process, the saved transcript of the answer in progress is recorded."""
         peer = self.peer_of(session.id)
-        if peer is not None and peer.listener is not None and not peer.listener.pcm.ended:
+        listening = peer is not None and peer.listening is not None and not peer.listening.done()
+        if peer is not None and peer.listener is not None and listening:
             try:
                 result = await asyncio.wait_for(peer.listener.done(), DONE_TIMEOUT_S)
             except TimeoutError:
@@ -139,14 +140,14 @@ class LiveMedia:
         def on_track(track: MediaStreamTrack) -> None:
             nonlocal analyzer
             if track.kind == "audio" and peer.pcm is None:
-                peer.pcm = TrackPcm(track)
+                peer.pcm = TrackPcm(track, idle_s=settings.live_audio_idle_s)
                 peer.pcm.start()
                 peer.listener = AnswerListener(self.services, session, transcriber, peer.pcm, self.progress)
-                peer.spawn(self._listen(peer, peer.listener), "audio")
+                peer.listening = peer.spawn(self._listen(peer, peer.listener), "audio")
             elif track.kind == "video" and analyzer is not None:
                 publish = self._proctoring_publisher(session)
                 peer.spawn(watch(track, session, analyzer, interval_s=settings.live_frame_interval_s,
-                                 publish=publish), "video")
+                                 publish=publish, consented=self._emotion_consent(session)), "video")
                 analyzer = None  # one camera per peer
             else:
                 peer.spawn(drain(track), f"drain-{track.kind}")
@@ -162,6 +163,12 @@ class LiveMedia:
             await self.services.events.publish(tenant_id=session.tenant, interview_id=session.id,
                                                type="proctoring.signal", data=data, recruiter_only=True)
         return publish
+
+    def _emotion_consent(self, session: Session) -> Any:
+        async def consented() -> bool:
+            consent = await self.services.consents.latest(session.id)
+            return consent is not None and consent.emotion_analysis
+        return consented
 
     async def _listen(self, peer: LivePeer, listener: AnswerListener) -> None:
         await listener.run()

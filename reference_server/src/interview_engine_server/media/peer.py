@@ -17,6 +17,9 @@ from .track_audio import TrackPcm
 
 log = logging.getLogger(__name__)
 
+FLUSH_GRACE_S = 10.0
+"""On close, how long the transcriber may take to finish the answer in progress before it is cancelled."""
+
 
 class LivePeer:
     """A live connection of one interview's candidate, known by a UUID."""
@@ -29,17 +32,19 @@ class LivePeer:
         self.pc = pc
         self.pcm: TrackPcm | None = None
         self.listener: AnswerListener | None = None
+        self.listening: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
         self._closer: asyncio.Task[None] | None = None
         self._on_closed = on_closed
 
-    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run ``work`` as a task of this peer: cancelled on close; its failure is logged and closes the peer."""
         task = asyncio.create_task(work, name=f"live-{name}-{self.peer_id}")
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -59,14 +64,16 @@ class LivePeer:
         self._closing = True
         try:
             current = asyncio.current_task()
+            if self.pcm is not None:  # the answer in progress ends: its last words are transcribed and saved
+                await self.pcm.aclose()
+                if self.listening is not None and self.listening is not current:
+                    await asyncio.wait({self.listening}, timeout=FLUSH_GRACE_S)
             tasks = [t for t in self._tasks if t is not current]
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            if self.pcm is not None:
-                await self.pcm.aclose()
             await self.pc.close()
         finally:
             self._on_closed(self)

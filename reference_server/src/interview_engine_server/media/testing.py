@@ -1,20 +1,29 @@
 """A candidate's side of a live interview without a browser, for tests and benchmarks: tracks that send
-recorded speech (then silence) and a still face image in real time, and an aiortc client peer that
-signals through the server's HTTP API."""
+recorded speech (then silence) and a still face image in real time, an aiortc client peer that signals
+through the server's HTTP API, and the server under uvicorn in a thread of the same process (so a test
+can count what the server holds)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import httpx
 import numpy as np
 import numpy.typing as npt
+import uvicorn
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
+from starlette.applications import Starlette
+
+from ..services import Services
 
 FRAME_S = 0.02
 
@@ -145,3 +154,35 @@ class LiveCandidate:
         if self.pc is not None:
             await self.pc.close()
             self.pc = None
+
+
+@dataclass
+class ThreadServer:
+    """The app under uvicorn on 127.0.0.1, its event loop running in a thread of this process."""
+
+    url: str
+    services: Services
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
+        """Run a coroutine on the server's event loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+@contextmanager
+def serve_in_thread(app: Starlette, port: int) -> Iterator[ThreadServer]:
+    """Serve ``app`` on ``127.0.0.1:port`` until the block ends (the lifespan runs on both edges)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), name="live-server")
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        yield ThreadServer(f"http://127.0.0.1:{port}", app.state.services, loop)
+    finally:
+        server.should_exit = True
+        thread.join(60)
+        loop.close()

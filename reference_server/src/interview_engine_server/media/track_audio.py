@@ -1,8 +1,10 @@
 """The candidate's microphone track as 16 kHz mono PCM16, cut into answers.
 
 A reader task receives the WebRTC audio frames, resamples them (libswresample, through PyAV) and queues
-the PCM; ``answer()`` yields it until the candidate says they are done or the track ends. The queue is
-bounded: if nothing consumes it, the oldest audio is dropped and counted, never piled up.
+the PCM; ``answer()`` yields it until the candidate says they are done or the track ends. A track that
+stops delivering audio for ``idle_s`` after its first frame has ended too (a browser that stops the
+microphone just stops sending). The queue is bounded: if nothing consumes it, the oldest audio is dropped
+and counted, never piled up.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ _ENDED: Mark = "ended"
 class TrackPcm:
     """16 kHz mono s16le from one audio track; ``start`` the reader, ``aclose`` to stop it."""
 
-    def __init__(self, track: MediaStreamTrack, *, max_queued_s: float = MAX_QUEUED_S) -> None:
+    def __init__(self, track: MediaStreamTrack, *, idle_s: float, max_queued_s: float = MAX_QUEUED_S) -> None:
         self.track = track
+        self.idle_s = idle_s
         self.ended = False
         """The track ended (the peer left or stopped the microphone)."""
         self.dropped_s = 0.0
@@ -49,17 +52,26 @@ class TrackPcm:
             self._queue.put_nowait(_DONE)
 
     async def answer(self) -> AsyncGenerator[bytes]:
-        """The PCM of one answer; ends at ``done`` or at the end of the track (see ``last_mark``)."""
+        """The PCM of one answer; ends at ``done`` or at the end of the track (see ``last_mark``). Audio
+        that queued up while the consumer was busy comes as one chunk (fewer, larger steps under load)."""
         while True:
             if self.ended and self._queue.empty():
                 self.last_mark = _ENDED
                 return
             item = await self._queue.get()
+            chunks: list[bytes] = []
+            while isinstance(item, bytes):
+                chunks.append(item)
+                if self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            if chunks:
+                pcm = b"".join(chunks)
+                self._queued_s -= len(pcm) / 32_000
+                yield pcm
             if not isinstance(item, bytes):
                 self.last_mark = item
                 return
-            self._queued_s -= len(item) / 32_000
-            yield item
 
     async def aclose(self) -> None:
         if self._reader is not None:
@@ -72,13 +84,16 @@ class TrackPcm:
 
     async def _read(self) -> None:
         try:
+            frame = await self.track.recv()  # no deadline before the first frame: ICE has its own
             while True:
-                frame = await self.track.recv()
-                if not isinstance(frame, AudioFrame):
-                    continue
-                self._put(b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(frame)))
+                if isinstance(frame, AudioFrame):
+                    self._put(b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(frame)))
+                async with asyncio.timeout(self.idle_s):
+                    frame = await self.track.recv()
         except MediaStreamError:
             log.debug("the audio track ended")
+        except TimeoutError:
+            log.info("no audio for %.1f s: the microphone track is over", self.idle_s)
         finally:
             self._end()
 

@@ -2,7 +2,8 @@
 (and an interview that offers it), the SDK's FrameSampler analyses a frame every few seconds on a worker
 thread and stores emotion samples, from which the report's proctoring section is built; each change to
 "no face" or "several faces" is also published as a recruiter-only ``proctoring.signal`` event. Never a
-score. Without consent the track is only drained: no frame is converted, analysed or stored.
+score. Without consent the track is only drained: no frame is converted, analysed or stored; consent is
+read again before every sample.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class ProctoringAnalyzer:
         state = "no_face" if faces == 0 else "multiple_faces" if faces > 1 else None
         if state != self._state:
             self._state = state
-            await self.signal(state, self.t)
+            try:
+                await self.signal(state, self.t)
+            except Exception:  # the sample is still stored; the report's proctoring section has it
+                log.warning("could not publish a proctoring signal", exc_info=True)
         return reading
 
 
@@ -57,8 +61,10 @@ async def drain(track: MediaStreamTrack) -> None:
 
 
 async def watch(track: MediaStreamTrack, session: Session, analyzer: EmotionAnalyzer, *, interval_s: float,
-                publish: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-    """Sample ``track`` for ``session`` until the track ends."""
+                publish: Callable[[dict[str, Any]], Awaitable[None]],
+                consented: Callable[[], Awaitable[bool]]) -> None:
+    """Sample ``track`` for ``session`` until the track ends. ``consented`` is asked before each sample, so
+    consent withdrawn during the connection stops the analysis at once."""
 
     async def signal(state: str | None, t: float) -> None:
         current = session.current_question
@@ -75,6 +81,8 @@ async def watch(track: MediaStreamTrack, session: Session, analyzer: EmotionAnal
                 if t < next_due or not isinstance(frame, VideoFrame):
                     continue
                 next_due = t + interval_s
+                if not await consented():
+                    continue
                 proctoring.t = t
                 image: npt.NDArray[np.uint8] = frame.to_ndarray(format="yuv420p")  # type: ignore[assignment]
                 sampler.offer(TimedFrame(image, t, "yuv420p"))

@@ -1,0 +1,235 @@
+"""Live interviews over WebRTC: concurrent candidate peers against one real server process, until real time
+breaks. Each candidate creates an interview, consents, sends a flite sentence over WebRTC (Opus, UDP on
+this machine's other interface), then silence, and waits on the event socket for the answer.
+
+    .venv/bin/python bench/webrtc.py [--quick] [--counts-offline 1,2,4,8] [--counts-deepgram 1,10,25,50]
+
+The server is ``interview-engine serve`` (Postgres, a fresh database per transcriber; ``live_silence_s``
+1 s) with pocketsphinx (offline) or Deepgram against the local fake server; the client peers run in a
+process of their own. Per count:
+
+- first transcript: first speech frame sent → first transcript event received (audio latency);
+- final after speech: last speech frame sent → last ``transcript.final`` received;
+- answer after silence: the moment the silence setting ends the answer → ``answer.recorded`` received
+  (what the server adds after the answer is due: final transcript, storing, events);
+- server CPU (cores used while the sessions ran), client CPU, errors (sessions that failed or timed out).
+
+Real time breaks at the first count with errors or an "answer after silence" p95 above 2 s. The one-session
+row is the same-run baseline the others are compared with. Prints a table and writes bench/results/webrtc.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from interview_engine_deepgram.testing import FakeDeepgram
+from load import POSTGRES_ADMIN_URL, _postgres_database
+from websockets.asyncio.client import connect as ws_connect
+
+from interview_engine.testing.speech import say
+from interview_engine_server.media.testing import LiveCandidate, SpeechTrack
+from interview_engine_server.testing import FAST_TEST_ENVIRONMENT, ServerProcess
+
+RESULTS = Path(__file__).parent / "results" / "webrtc.json"
+SENTENCE = "our team reviewed every pull request before it reached the main branch"
+SILENCE_S = 1.0
+BREAK_P95_S = 2.0
+SECRET = "bench-secret-for-the-live-webrtc-benchmark-0123456789"
+SPEC = {"role": "Backend engineer", "language": "en", "question_count": 2, "max_follow_ups": 0}
+
+
+# --- the client process -------------------------------------------------------------------------------
+
+async def one_session(http: httpx.AsyncClient, key: str, pcm: bytes, start_after: float) -> dict[str, float]:
+    await asyncio.sleep(start_after)
+    created = (await http.post("/v1/interviews", json={"spec": SPEC}, headers={"Authorization": key})).json()
+    interview_id, token = created["interview_id"], created["candidate"]["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"/v1/interviews/{interview_id}/candidate"
+    notice = (await http.get(base, headers=headers)).json()["consent_notice"]["sha256"]
+    consent = await http.post(f"{base}/consent", headers=headers,
+                              json={"accept": True, "notice_sha256": notice, "transcription": True})
+    consent.raise_for_status()
+    candidate = LiveCandidate(http, interview_id, token)
+    ws_url = str(http.base_url).replace("http://", "ws://").rstrip("/") + f"/v1/interviews/{interview_id}/events"
+    first = last_final = recorded = None
+    try:
+        async with ws_connect(ws_url, additional_headers=headers, proxy=None) as socket:
+            track = SpeechTrack(pcm, 16_000)
+            offered = time.monotonic()
+            await candidate.connect(track)
+            answered = time.monotonic()
+            await candidate.connected(timeout=60)
+            connected = time.monotonic()
+            async with asyncio.timeout(60):
+                while recorded is None:
+                    message = json.loads(await socket.recv())
+                    if message["type"] != "event":
+                        continue
+                    kind, now = message["event"]["type"], time.monotonic()
+                    if kind.startswith("transcript.") and first is None:
+                        first = now
+                    if kind == "transcript.final":
+                        last_final = now
+                    if kind == "answer.recorded":
+                        recorded = now
+        assert track._t0 is not None and track.spoke_at is not None and first is not None
+        assert last_final is not None
+        return {"offer_s": answered - offered, "connect_s": connected - answered,
+                "first_transcript_s": first - track._t0, "final_after_speech_s": last_final - track.spoke_at,
+                "answer_after_silence_s": recorded - (track.spoke_at + SILENCE_S)}
+    finally:
+        await candidate.close()
+
+
+async def clients(url: str, key: str, n: int, pcm: bytes) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        results = await asyncio.gather(*(one_session(http, key, pcm, 0.05 * i) for i in range(n)),
+                                       return_exceptions=True)
+    ok = [r for r in results if isinstance(r, dict)]
+    errors = [f"{type(r).__name__}: {r}"[:200] for r in results if not isinstance(r, dict)]
+    return {"sessions": ok, "errors": errors}
+
+
+def client_main(url: str, key: str, n: int, pcm_path: str) -> None:
+    started = resource.getrusage(resource.RUSAGE_SELF)
+    out = asyncio.run(clients(url, key, n, Path(pcm_path).read_bytes()))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu_s"] = used.ru_utime + used.ru_stime - started.ru_utime - started.ru_stime
+    print(json.dumps(out))
+
+
+# --- the driver ---------------------------------------------------------------------------------------
+
+def process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 3)
+
+
+def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[str, Any]:
+    assert server.process is not None
+    cpu0, wall0 = process_cpu_s(server.process.pid), time.perf_counter()
+    child = subprocess.run([sys.executable, __file__, "--client", server.url, key, str(n), pcm_path],
+                           capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - wall0
+    server_cpu = process_cpu_s(server.process.pid) - cpu0
+    if child.returncode != 0:
+        return {"sessions": n, "errors": n, "error_samples": [child.stderr[-500:]], "wall_s": round(wall, 1)}
+    out = json.loads(child.stdout.strip().splitlines()[-1])
+    row: dict[str, Any] = {"sessions": n, "errors": len(out["errors"]), "error_samples": out["errors"][:3],
+                           "wall_s": round(wall, 1), "server_cores": round(server_cpu / wall, 2),
+                           "client_cores": round(out["cpu_s"] / wall, 2)}
+    for metric in ("offer_s", "connect_s", "first_transcript_s", "final_after_speech_s", "answer_after_silence_s"):
+        values = [s[metric] for s in out["sessions"]]
+        row[f"{metric}_p50"], row[f"{metric}_p95"] = percentile(values, 0.5), percentile(values, 0.95)
+    p95 = row["answer_after_silence_s_p95"]
+    row["real_time"] = row["errors"] == 0 and p95 is not None and p95 <= BREAK_P95_S
+    return row
+
+
+def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: str, work: Path) -> list[dict[str, Any]]:
+    database = f"ie_webrtc_{name}_{os.getpid()}"
+    asyncio.run(_postgres_database(True, database))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    env = {**FAST_TEST_ENVIRONMENT, "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET,
+           "INTERVIEW_ENGINE_DATABASE_URL": f"{base}/{database}", "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": "20",
+           "INTERVIEW_ENGINE_SERVER_LIVE_SILENCE_S": str(SILENCE_S), "INTERVIEW_ENGINE_SERVER_LIVE_MAX_PEERS": "1000",
+           "INTERVIEW_ENGINE_SERVER_ICE_TIMEOUT_S": "60", **environment}
+    rows = []
+    try:
+        with ServerProcess(work / name, env, arguments=("--no-access-log",)) as server:
+            key = f"Bearer {server.credentials().api_key}"
+            for n in counts:
+                row = run_count(server, key, n, pcm_path)
+                if row["errors"]:
+                    row["server_log"] = [line for line in server.log_path.read_text().splitlines()
+                                         if "Error" in line or "error" in line][-5:]
+                rows.append(row)
+                print(f"  {name}: {n} sessions -> real time {row.get('real_time')}", file=sys.stderr)
+                if not row.get("real_time"):
+                    break
+    finally:
+        asyncio.run(_postgres_database(False, database))
+    return rows
+
+
+def fake_deepgram() -> tuple[FakeDeepgram, asyncio.AbstractEventLoop, threading.Thread]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeDeepgram()
+    asyncio.run_coroutine_threadsafe(fake.__aenter__(), loop).result(30)
+    return fake, loop, thread
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer counts")
+    parser.add_argument("--counts-offline", default=None)
+    parser.add_argument("--counts-deepgram", default=None)
+    args = parser.parse_args()
+    offline = [int(c) for c in (args.counts_offline or ("1,2,4" if args.quick else "1,2,4,6,8,10")).split(",")]
+    deepgram = [int(c) for c in (args.counts_deepgram or ("1,10" if args.quick else "1,10,25,50,75")).split(",")]
+    fake, loop, _ = fake_deepgram()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "speech.pcm").write_bytes(say(SENTENCE))
+        (work / "tones.pcm").write_bytes(fake.speech("I would add an index on user_id then check the plan"))
+        results = {
+            "pocketsphinx": bench("pocketsphinx", {"INTERVIEW_ENGINE_PLUGINS": "pocketsphinx",
+                                                   "INTERVIEW_ENGINE_TRANSCRIBER": "pocketsphinx"},
+                                  offline, str(work / "speech.pcm"), work),
+            "deepgram_fake": bench("deepgram", {
+                "INTERVIEW_ENGINE_PLUGINS": "deepgram", "INTERVIEW_ENGINE_TRANSCRIBER": "deepgram",
+                "INTERVIEW_ENGINE_TRANSCRIBER_OPTIONS": json.dumps({
+                    "api_key": fake.api_key, "api_url": fake.api_url, "ws_url": fake.ws_url})},
+                deepgram, str(work / "tones.pcm"), work),
+        }
+    asyncio.run_coroutine_threadsafe(fake.__aexit__(None, None, None), loop).result(30)
+    report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                          "load_average": os.getloadavg()}, "silence_s": SILENCE_S, "results": results}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"live sessions against one server process ({os.cpu_count()} CPUs); times in seconds, p50/p95; "
+          "x base: answer-after-silence p95 against the one-session row")
+    print(f"{'transcriber':<14} {'n':>3} {'first transcript':>17} {'final after speech':>19} "
+          f"{'answer after silence':>21} {'x base':>7} {'srv cores':>9} {'cli cores':>9} {'errors':>6} {'rt':>3}")
+    for name, rows in results.items():
+        base = rows[0].get("answer_after_silence_s_p95") if rows else None
+        for r in rows:
+            def pair(metric: str, r: dict[str, Any] = r) -> str:
+                return f"{r.get(metric + '_p50')}/{r.get(metric + '_p95')}"
+            p95 = r.get("answer_after_silence_s_p95")
+            ratio = f"{p95 / base:.2f}" if p95 and base else "-"
+            print(f"{name:<14} {r['sessions']:>3} {pair('first_transcript_s'):>17} {pair('final_after_speech_s'):>19} "
+                  f"{pair('answer_after_silence_s'):>21} {ratio:>7} {r.get('server_cores', '-'):>9} "
+                  f"{r.get('client_cores', '-'):>9} {r['errors']:>6} {'yes' if r.get('real_time') else 'no':>3}")
+    print(f"\nwrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        client_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    else:
+        main()
