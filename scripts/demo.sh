@@ -23,6 +23,6 @@ mode="${1:-serve}"
 case "$mode" in
   interview) shift; exec .venv/bin/interview-engine interview --spec examples/spec.json "$@" ;;
   run) shift; exec .venv/bin/interview-engine -v run --spec examples/spec.json --answers examples/answers.json --json "$@" ;;
-  serve) [ $# -gt 0 ] && shift; exec .venv/bin/interview-engine serve "$@" ;;
-  *) exec .venv/bin/interview-engine serve "$@" ;;
+  serve) [ $# -gt 0 ] && shift; exec .venv/bin/interview-engine serve --demo "$@" ;;
+  *) exec .venv/bin/interview-engine serve --demo "$@" ;;
 esac

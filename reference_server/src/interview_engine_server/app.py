@@ -26,6 +26,7 @@ from .docs_page import docs_routes_handlers
 from .errors import error_response
 from .events import EventLog, make_broker
 from .openapi import openapi_document
+from .pages import page_routes
 from .ratelimits import limits_storage_uri
 from .routing import starlette_routes
 from .security import BodyLimit, IpRateLimit, SecureHeaders, TenantCors
@@ -56,6 +57,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     if settings.docs:
         docs, stylesheet = docs_routes_handlers(document)
         routes += [Route("/docs", docs, methods=["GET"]), Route("/docs/docs.css", stylesheet, methods=["GET"])]
+    routes += page_routes(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -50,6 +50,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="trust X-Forwarded-For/Proto from --forwarded-allow-ips (behind a load balancer)")
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    serve.add_argument("--demo", action="store_true",
+                       help=f"serve /demo: a host page that creates an interview for the {DEMO_TENANT!r} tenant")
     serve.add_argument("--timeout-keep-alive", type=int, default=75,
                        help="seconds an idle connection stays open (above the load balancer's idle timeout)")
     serve.set_defaults(handler=_serve)
@@ -69,13 +71,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from .app import create_app
 
     public_url = os.environ.get("INTERVIEW_ENGINE_SERVER_PUBLIC_URL") or f"http://{_display(args.host)}:{args.port}"
-    server_settings = _with_secret(load_server_settings(public_url=public_url))
+    demo = {"demo_tenant": DEMO_TENANT} if args.demo else {}
+    server_settings = _with_secret(load_server_settings(public_url=public_url, **demo))
     created = anyio.run(_first_start, server_settings, settings)
     if created is not None:
         _announce_credentials(created, server_settings.data_dir)
-    print(f"interview-engine server on {server_settings.public_url}\n"
-          f"  API reference: {server_settings.public_url}/docs\n"
-          f"  OpenAPI:       {server_settings.public_url}/v1/openapi.json", flush=True)
+    url = server_settings.public_url
+    print(f"interview-engine server on {url}\n"
+          f"  Dashboard:     {url}/dashboard\n" + (f"  Demo page:     {url}/demo\n" if args.demo else "") +
+          f"  API reference: {url}/docs\n"
+          f"  OpenAPI:       {url}/v1/openapi.json", flush=True)
     config: dict[str, Any] = {"host": args.host, "port": args.port, "proxy_headers": args.proxy_headers,
                               "forwarded_allow_ips": args.forwarded_allow_ips, "log_level": "info",
                               "server_header": False, "access_log": not args.no_access_log,
@@ -83,6 +88,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers > 1:
         os.environ["INTERVIEW_ENGINE_SERVER_SECRET_KEY"] = server_settings.require_secret()
         os.environ["INTERVIEW_ENGINE_SERVER_PUBLIC_URL"] = server_settings.public_url
+        if server_settings.demo_tenant is not None:
+            os.environ["INTERVIEW_ENGINE_SERVER_DEMO_TENANT"] = server_settings.demo_tenant
         uvicorn.run("interview_engine_server.app:create_app", factory=True, workers=args.workers, **config)
     else:
         uvicorn.run(create_app(server_settings, engine=Engine(settings)), **config)

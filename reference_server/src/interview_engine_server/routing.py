@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -170,25 +170,17 @@ def _route(path: str, methods: dict[str, Endpoint]) -> Route:
 
 
 async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
-    """Authenticate, authorise, rate-limit, validate, call the handler and render its result. Every
-    failure becomes the one JSON error shape."""
+    """Authenticate, then call the route (``call_endpoint``) and render its result. Every failure becomes
+    the one JSON error shape."""
     services: Services = request.app.state.services
     try:
         principal = None
         if not endpoint.access.public:
             principal = await services.authenticator.authenticate(request)
-            endpoint.access.check(principal)
-            await services.rate_limits.hit_principal(principal)
-        path = {name: str(request.path_params[name]) for name in endpoint.path_parameters}  # matched already
-        if principal is not None:
-            request.state.interview_record = await _owned_interview(services, principal, path)
-        query = _query(endpoint, request)
-        body = await _body(endpoint, request)
-        result = await endpoint.handler(Call(request, services, principal, path, query, body))
+        result = await call_endpoint(endpoint, request, principal, query=request.query_params,
+                                     read_body=lambda: _body(endpoint, request))
     except ApiError as exc:
         return exc.response()
-    except InterviewEngineError as exc:
-        return from_sdk(exc).response()
     except Exception:
         log.exception("unhandled error in %s %s", endpoint.method, endpoint.path)
         return error_response(500, "internal_error", "an internal error occurred")
@@ -197,6 +189,30 @@ async def run_endpoint(endpoint: Endpoint, request: Request) -> Response:
     if isinstance(result, Response):
         return result
     return Response(result.model_dump_json(), status_code=endpoint.status, media_type="application/json")
+
+
+async def call_endpoint(endpoint: Endpoint, request: Request, principal: Principal | None, *,
+                        query: Mapping[str, str], read_body: Callable[[], Awaitable[BaseModel | None]],
+                        ) -> BaseModel | Response | None:
+    """Call a route as ``principal`` (None: not signed in): authorise, rate-limit, check that the interview
+    in the path is theirs, validate the query, read the body, run the handler. The API and the
+    server-rendered pages both go through here, so every rule lives in one place. Raises ApiError (SDK
+    errors included, as the API reports them)."""
+    services: Services = request.app.state.services
+    try:
+        if not endpoint.access.public:
+            if principal is None:
+                raise Unauthenticated()
+            endpoint.access.check(principal)
+            await services.rate_limits.hit_principal(principal)
+        path = {name: str(request.path_params[name]) for name in endpoint.path_parameters}  # matched already
+        if principal is not None:
+            request.state.interview_record = await _owned_interview(services, principal, path)
+        parsed = _query(endpoint, query)
+        body = await read_body()
+        return await endpoint.handler(Call(request, services, principal, path, parsed, body))
+    except InterviewEngineError as exc:
+        raise from_sdk(exc) from None
 
 
 async def _owned_interview(services: Services, principal: Principal, path: dict[str, str]) -> InterviewRecord | None:
@@ -216,9 +232,9 @@ async def _owned_interview(services: Services, principal: Principal, path: dict[
     return record
 
 
-def _query(endpoint: Endpoint, request: Request) -> BaseModel:
+def _query(endpoint: Endpoint, query: Mapping[str, str]) -> BaseModel:
     try:
-        return endpoint.query.model_validate(dict(request.query_params))
+        return endpoint.query.model_validate(dict(query))
     except ValidationError as exc:
         raise Invalid("the query is invalid", details=validation_details(exc, prefix="query")) from None
 
