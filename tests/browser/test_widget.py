@@ -201,7 +201,7 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
     expect(widget.get_by_role("heading", name="You have answered every question.")).to_be_visible()
     tab_to("Finish the interview")
     keyboard.press("Enter")
-    expect(widget.get_by_role("heading", name="Thank you")).to_be_focused()
+    expect(widget.get_by_role("heading", name="Thank you")).to_be_focused(timeout=20_000)
     axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
     shot(page, "finished")
