@@ -39,6 +39,13 @@ fi
 if ls plugins/*/requirements-nodeps.txt >/dev/null 2>&1; then
   "${PIP[@]}" --no-deps $(cat plugins/*/requirements-nodeps.txt | sed 's/#.*//' | xargs)
 fi
+# The candidate widget (web_widget/): npm packages when its lock file changed, then the bundle the server
+# serves at /widget.js (the build prints its gzipped size).
+if [ ! -f web_widget/node_modules/.package-lock.json ] \
+    || [ web_widget/package-lock.json -nt web_widget/node_modules/.package-lock.json ]; then
+  npm ci --prefix web_widget --no-audit --no-fund --loglevel=error >&2
+fi
+npm run --prefix web_widget --silent build >&2
 # JavaScript the browser tests inject into pages (axe-core), pinned by tests/browser/package-lock.json.
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >&2
 echo "installed into $(pwd)/.venv"

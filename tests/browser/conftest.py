@@ -1,7 +1,8 @@
 """Browser test infrastructure: the reference app served by a real uvicorn on 127.0.0.1 (one per
 module, SQLite in a temporary folder, instant fake providers, tenants ``acme`` and ``globex``), one
-Debian Chromium per session driven by Python Playwright with fake camera and microphone fed a flite WAV
-and an astronaut y4m, a screenshot per step into ``test-artifacts/``, and an axe-core check.
+Debian Chromium per module driven by Python Playwright with fake camera and microphone fed a flite WAV
+and an astronaut y4m (and one without devices, every prompt denied), a host web server on another
+origin for embedding pages, a screenshot per step into ``test-artifacts/``, and an axe-core check.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +31,7 @@ from interview_engine_server.app import create_app
 from interview_engine_server.auth.accounts import NewAccount
 from interview_engine_server.bootstrap import TenantCredentials, create_tenant
 from interview_engine_server.services import Services
+from interview_engine_server.tenants import TenantSettingsPatch
 from interview_engine_server.testing import fast_test_settings, free_port
 
 T = TypeVar("T")
@@ -104,15 +107,21 @@ class BrowserServer:
 
 
 @pytest.fixture(scope="module")
-def browser_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserServer]:
+def browser_server(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserServer]:
     """The reference app under a real uvicorn on 127.0.0.1 (in a thread of this process), with the
-    tenants acme (also the demo tenant, so ``/demo`` is on) and globex."""
+    tenants acme (also the demo tenant, so ``/demo`` is on) and globex. A test module may set
+    ``SERVER_SETTINGS`` and ``ENGINE_SETTINGS`` (dicts of ServerSettings and SDK Settings fields) to
+    change the server's or the engine's settings (e.g. a real transcriber)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("browser") / "server.db"
-    engine = Engine(Settings(database_url=f"sqlite+aiosqlite:///{database}", plugins=""),
+    engine_settings = {"plugins": "", **getattr(request.module, "ENGINE_SETTINGS", {})}
+    engine = Engine(Settings(database_url=f"sqlite+aiosqlite:///{database}", **engine_settings),
                     question_source=FakeQuestionSource(), evaluator=FakeEvaluator())
-    app = create_app(fast_test_settings(secret_key=TEST_SECRET, public_url=url, demo_tenant="acme"), engine=engine)
+    overrides = getattr(request.module, "SERVER_SETTINGS", {})  # a test module's own, e.g. a short token life
+    app = create_app(fast_test_settings(secret_key=TEST_SECRET, public_url=url, demo_tenant="acme", **overrides),
+                     engine=engine)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
@@ -177,9 +186,11 @@ def fake_media(tmp_path_factory: pytest.TempPathFactory) -> FakeMedia:
     return FakeMedia(wav, y4m)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(fake_media: FakeMedia) -> Iterator[Browser]:
-    """One Chromium (Debian's) for the whole session, with fake media devices."""
+    """One Chromium (Debian's) per test module, with fake media devices. Not per session: Playwright's
+    sync API holds an asyncio loop in the thread while it runs, and a later module on the same xdist
+    worker that runs its own loop (anyio.run, asyncio.run) would fail with "Already running asyncio"."""
     media_args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                   f"--use-file-for-fake-audio-capture={fake_media.wav}",
                   f"--use-file-for-fake-video-capture={fake_media.y4m}"]
@@ -187,6 +198,15 @@ def browser(fake_media: FakeMedia) -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + media_args)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser_without_devices(browser: Browser) -> Iterator[Browser]:
+    """Chromium as a candidate who blocked the camera and microphone: no fake devices, every permission
+    prompt denied."""
+    blocked = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--deny-permission-prompts"])
+    yield blocked
+    blocked.close()
 
 
 @pytest.fixture
@@ -200,6 +220,110 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+# --- a host page on another origin ----------------------------------------------------------------------
+
+class HostSite:
+    """An HR platform's own web server on 127.0.0.1 (another origin than the reference server): serves
+    the pages, stylesheets and scripts a test publishes, each with the headers it gives."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[str, bytes, dict[str, str]]] = {}
+        files = self.files
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                content_type, body, headers = files.get(path, ("text/plain", b"not found", {}))
+                self.send_response(200 if path in files else 404)
+                for name, value in {"content-type": f"{content_type}; charset=utf-8", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def publish(self, path: str, content_type: str, body: str, headers: dict[str, str] | None = None) -> str:
+        """Serve ``body`` at ``path``; returns its URL."""
+        self.files[path] = (content_type, body.encode(), headers or {})
+        return self.origin + path
+
+
+HOST_SCRIPT = """
+window.hostEvents = [];
+for (const type of ["interview-started", "question", "interview-finished", "error"]) {
+  document.addEventListener(type, (event) => window.hostEvents.push({type, detail: event.detail}));
+}
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (event) => window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
+document.addEventListener("DOMContentLoaded", () => document.getElementById("host-input").focus());
+"""
+"""The host page's own script: records the widget's DOM events (``window.hostEvents``) and any CSP
+violation (``window.cspViolations``), and puts the focus in the host's own input."""
+PLAIN_HOST_CSS = "body { font-family: sans-serif; margin: 0; background: #e2e8f0; } main { padding: 8px; }"
+
+
+@dataclass
+class Embedding:
+    """Opens host pages on the host site that load /widget.js from the server and embed widgets."""
+
+    site: HostSite
+    server: BrowserServer
+
+    def __call__(self, context: BrowserContext, widgets: list[dict[str, str]], *, css: str = PLAIN_HOST_CSS,
+                 headers: dict[str, str] | None = None) -> Page:
+        """A new page in ``context`` showing one ``<interview-widget>`` per attribute dict in ``widgets``."""
+        base = f"/{len(self.site.files)}"
+        self.site.publish(f"{base}/host.css", "text/css", css)
+        self.site.publish(f"{base}/host.js", "text/javascript", HOST_SCRIPT)
+        tags = "".join("<interview-widget " + " ".join(f'{name}="{value}"' for name, value in attrs.items())
+                       + "></interview-widget>" for attrs in widgets)
+        html = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Careers</title>"
+                f"<link rel='stylesheet' href='{base}/host.css'><script src='{base}/host.js'></script>"
+                f"<script src='{self.server.url}/widget.js' defer></script></head><body><main><h1>Apply</h1>"
+                f"<label>Your note <input id='host-input'></label>{tags}</main></body></html>")
+        page = context.new_page()
+        page.goto(self.site.publish(f"{base}/", "text/html", html, headers))
+        return page
+
+    def create_interview(self, **fields: Any) -> dict[str, Any]:
+        """``POST /v1/interviews`` for acme: ``spec`` items over the default SPEC, and any other fields."""
+        body = {**fields, "spec": {**SPEC, **fields.get("spec", {})}}
+        response = self.server.http.post("/v1/interviews", json=body, headers=self.server.key())
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+
+@pytest.fixture(scope="module")
+def host_site(browser_server: BrowserServer) -> Iterator[HostSite]:
+    """A host web server whose origin the tenant acme allows (its ``cors_origins``)."""
+    site = HostSite()
+    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+    thread.start()
+    browser_server.call(browser_server.services.tenants.update(
+        "acme", TenantSettingsPatch(cors_origins=[site.origin], candidate_summary=True)))
+    try:
+        yield site
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def embed(browser_server: BrowserServer, host_site: HostSite) -> Embedding:
+    """``embed(context, [{"server": …, "token": …}])`` opens a host page on the host site with the widget;
+    ``embed.create_interview(...)`` creates an interview for it."""
+    return Embedding(host_site, browser_server)
 
 
 # --- screenshots and accessibility ----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The docs cannot drift: docs/plugins.md's generated sections match what scripts/gen_docs.py writes from the
 code, and every code block in README.md and docs/ runs (Sybil reads the blocks): Python with the names the
 docs assume (an open engine on fake providers, a session, some audio and camera frames), TOML and JSON are
-parsed and checked, shell runs in a scratch directory. A block that cannot run says why in a
+parsed and checked, shell runs in a scratch directory, HTML and CSS for the widget name only attributes,
+custom properties and parts the widget has. A block that cannot run says why in a
 ``<!-- skip: next "reason" -->`` comment before it."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tomllib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from unittest import SkipTest
@@ -76,6 +78,39 @@ def check_json(example: Example) -> None:
     json.loads(example.parsed)
 
 
+WIDGET_SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "web_widget" / "src").rglob("*.ts")))
+
+
+class _WidgetTags(HTMLParser):
+    """Collects the attributes of every <interview-widget> in an HTML block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.widgets: list[set[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "interview-widget":
+            self.widgets.append({name for name, _ in attrs})
+
+
+def check_html(example: Example) -> None:
+    """A host page snippet: every attribute given to <interview-widget> is one the widget reads."""
+    tags = _WidgetTags()
+    tags.feed(example.parsed)
+    read = set(re.findall(r'getAttribute\("([a-z-]+)"\)', WIDGET_SOURCE))
+    for attributes in tags.widgets:
+        assert attributes <= read, f"the widget does not read {attributes - read}"
+
+
+def check_css(example: Example) -> None:
+    """Theming: every --iw-* custom property and ::part() named is one the widget has."""
+    for name in re.findall(r"(--iw-[a-z-]+)\s*:", example.parsed):
+        assert f"var({name}," in WIDGET_SOURCE, f"the widget has no custom property {name}"
+    parts = {word for value in re.findall(r'part: "([^"]+)"', WIDGET_SOURCE) for word in value.split()}
+    for name in re.findall(r"::part\(([a-z-]+)\)", example.parsed):
+        assert name in parts, f"the widget has no part {name}"
+
+
 def run_shell(example: Example) -> None:
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", example.parsed], cwd=example.namespace["scratch"],
                             capture_output=True, text=True, timeout=120, env=os.environ | {
@@ -88,6 +123,8 @@ SYBIL = Sybil(parsers=[
     CodeBlockParser("toml", check_toml),
     CodeBlockParser("json", check_json),
     CodeBlockParser("bash", run_shell),
+    CodeBlockParser("html", check_html),
+    CodeBlockParser("css", check_css),
     SkipParser(),
 ])
 
@@ -161,4 +198,5 @@ def test_blocks_that_cannot_run_say_why(document: str) -> None:
         assert match["action"] == "next" and len(match["reason"].strip().strip('"')) > 10, match[0]
     fences = re.findall(r"^\s*```(\S*)", text, re.M)
     languages = fences[::2]  # every other fence opens a block
-    assert set(languages) <= {"python", "toml", "json", "bash"}, f"a block in a language nothing runs: {languages}"
+    assert set(languages) <= {"python", "toml", "json", "bash", "html", "css"}, \
+        f"a block in a language nothing runs: {languages}"

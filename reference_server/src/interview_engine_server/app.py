@@ -34,6 +34,7 @@ from .services import Services
 from .settings import ServerSettings, load_server_settings
 from .webhooks import WebhookService
 from .websocket import interview_events
+from .widget_assets import widget_routes
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
 
     routes: list[BaseRoute] = [*starlette_routes(ENDPOINTS)]
     routes += [Route("/v1/openapi.json", openapi, methods=["GET"]),
-               WebSocketRoute("/v1/interviews/{interview_id}/events", interview_events)]
+               WebSocketRoute("/v1/interviews/{interview_id}/events", interview_events), *widget_routes()]
     if settings.docs:
         docs, stylesheet = docs_routes_handlers(document)
         routes += [Route("/docs", docs, methods=["GET"]), Route("/docs/docs.css", stylesheet, methods=["GET"])]
