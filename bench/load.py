@@ -160,7 +160,8 @@ def _percentile(ordered: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def _postgres_database(create: bool, name: str) -> None:
+async def postgres_database(create: bool, name: str) -> None:
+    """Create (or drop) a scratch database for one benchmark run."""
     conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -171,7 +172,7 @@ async def _postgres_database(create: bool, name: str) -> None:
 def bench_backend(backend: str, levels: list[int], workdir: Path) -> list[dict[str, Any]]:
     database = f"ie_load_{os.getpid()}"
     if backend == "postgres":
-        asyncio.run(_postgres_database(True, database))
+        asyncio.run(postgres_database(True, database))
         base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         url = f"{base}/{database}"
     else:
@@ -189,7 +190,7 @@ def bench_backend(backend: str, levels: list[int], workdir: Path) -> list[dict[s
                 _print_row(rows[-1], rows[0])
     finally:
         if backend == "postgres":
-            asyncio.run(_postgres_database(False, database))
+            asyncio.run(postgres_database(False, database))
     return rows
 
 

@@ -26,7 +26,7 @@ from interview_engine_server.brokers.memory import InProcessBroker
 from interview_engine_server.brokers.postgres import PostgresBroker
 from interview_engine_server.brokers.redis import RedisBroker
 from interview_engine_server.db import run_server_migrations
-from interview_engine_server.events import Event, EventLog, InvalidEventId, SubscriberLagged, events
+from interview_engine_server.events import Event, EventLog, InvalidEventId, SubscriberLagged, events, format_event_id
 
 pytestmark = pytest.mark.anyio
 
@@ -185,17 +185,22 @@ async def test_replay_after_an_id_in_order_with_recruiter_only_events_filtered(a
                               data={"x": float("nan")})
 
 
-async def test_dedupe_key_returns_the_first_event(sqlite_db: AsyncEngine) -> None:
+async def test_dedupe_key_returns_the_first_event(any_db: AsyncEngine) -> None:
     interview = new_interview()
-    async with EventLog(sqlite_db, InProcessBroker()) as log:
+    async with EventLog(any_db, InProcessBroker()) as log:
         first = await log.publish(tenant_id=TENANT, interview_id=interview, type="report.ready", data={"a": 1},
                                   dedupe_key="report")
         again = await log.publish(tenant_id=TENANT, interview_id=interview, type="report.ready", data={"a": 1},
                                   dedupe_key="report")
         after = await log.publish(tenant_id=TENANT, interview_id=interview, type="question.asked", data={})
+        racing = await asyncio.gather(*(log.publish(  # at once: one is stored, every caller gets that one
+            tenant_id=TENANT, interview_id=interview, type="interview.finished", data={}, dedupe_key="finished")
+            for _ in range(5)))
         assert again == first
         assert after.seq == first.seq + 1
-        assert len(await log.read(tenant_id=TENANT, interview_id=interview)) == 2
+        assert {event.id for event in racing} == {format_event_id(after.seq + 1)}
+        assert [e.type for e in await log.read(tenant_id=TENANT, interview_id=interview)] == [
+            "report.ready", "question.asked", "interview.finished"]
 
 
 async def test_deleting_an_interview_removes_its_events_and_prune_removes_idle_streams(

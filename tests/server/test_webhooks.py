@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
@@ -289,6 +290,27 @@ async def test_the_verification_example_in_the_docs_handles_a_retried_message_on
     assert handled == [("interview.deleted", {"interview_id": "i9"})]
     forged = receiver.requests[0].body.replace(b"i9", b"i8")
     assert example["receive_webhook"](forged, receiver.requests[0].headers, secret) == 400
+
+
+async def test_an_idle_sender_polls_without_writing(sqlite_db: AsyncEngine) -> None:
+    """With nothing due, each poll is one read; a message no endpoint wants wakes nothing."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.lstrip().split()[0].upper())
+
+    sa.event.listen(sqlite_db.sync_engine, "before_cursor_execute", record)
+    try:
+        async with WebhookService(sqlite_db, poll_interval_s=0.02) as webhooks:
+            await asyncio.sleep(0.1)
+            before = len(statements)
+            await webhooks.emit(tenant_id=TENANT, type="report.ready", data={}, idempotency_key="unheard")
+            await asyncio.sleep(0.3)
+    finally:
+        sa.event.remove(sqlite_db.sync_engine, "before_cursor_execute", record)
+    assert statements[:before].count("UPDATE") == 1  # the claim on start
+    assert statements[before:].count("INSERT") == 1  # the message, stored for the record
+    assert statements[before:].count("UPDATE") == 0 and statements[before:].count("SELECT") >= 5
 
 
 # crash and restart

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Self, get_args
 
+import anyio
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.dialects import postgresql, sqlite
@@ -266,16 +267,16 @@ class EventLog:
             if owner != tenant_id:
                 await transaction.rollback()
                 raise ValueError("the interview's events belong to another tenant")
-            if dedupe_key is not None:
-                existing = (await conn.execute(
-                    sa.select(events).where(events.c.interview_id == interview_id,
-                                            events.c.dedupe_key == dedupe_key))).first()
-                if existing is not None:
-                    await transaction.rollback()
-                    return _row_to_event(existing)
-            await conn.execute(events.insert().values(
+            inserted = (await conn.execute(insert(events).values(
                 interview_id=interview_id, seq=seq, tenant_id=tenant_id, type=type, data=data,
-                recruiter_only=recruiter_only, dedupe_key=dedupe_key, created_at=now))
+                recruiter_only=recruiter_only, dedupe_key=dedupe_key, created_at=now,
+            ).on_conflict_do_nothing(index_elements=[events.c.interview_id, events.c.dedupe_key])
+                .returning(events.c.seq))).first()
+            if inserted is None:  # published before under this dedupe key: undo the seq, return that one
+                await transaction.rollback()
+                existing = (await conn.execute(sa.select(events).where(
+                    events.c.interview_id == interview_id, events.c.dedupe_key == dedupe_key))).one()
+                return _row_to_event(existing)
             await transaction.commit()
         event = Event(id=format_event_id(seq), interview_id=interview_id, tenant_id=tenant_id, type=type, data=data,
                       recruiter_only=recruiter_only, created_at=now)
@@ -316,8 +317,11 @@ class EventLog:
                  .order_by(events.c.seq).limit(limit))
         if tenant_id is not None:
             query = query.where(events.c.tenant_id == tenant_id)
-        async with self._db.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        # Shielded: a socket that closes mid-read (the usual way a stream ends) must not cancel the query,
+        # which would throw the pooled connection away and make the next request open a new one.
+        with anyio.CancelScope(shield=True):
+            async with self._db.connect() as conn:
+                rows = (await conn.execute(query)).all()
         return [_row_to_event(row) for row in rows]
 
     async def subscribe(self, *, tenant_id: str, interview_id: str, after: str | None = None,

@@ -42,6 +42,11 @@ class InterviewRecord:
         return self.time_limit_s + self.extra_time_s
 
 
+_RECORD = sa.select(t.interviews).where(t.interviews.c.interview_id == sa.bindparam("interview_id"),
+                                        t.interviews.c.tenant_id == sa.bindparam("tenant_id"))
+"""Read on every interview route: built once, so SQLAlchemy neither rebuilds nor re-keys it per request."""
+
+
 class InterviewRecords:
     def __init__(self, db: AsyncEngine) -> None:
         self._db = db
@@ -61,10 +66,9 @@ class InterviewRecords:
 
     async def get(self, interview_id: str, tenant_id: str) -> InterviewRecord | None:
         """The record of this tenant's interview; None for a missing one or another tenant's."""
-        query = sa.select(t.interviews).where(t.interviews.c.interview_id == interview_id,
-                                              t.interviews.c.tenant_id == tenant_id)
         async with reads(self._db).connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
+            result = await conn.execute(_RECORD, {"interview_id": interview_id, "tenant_id": tenant_id})
+            row = result.mappings().first()
         return InterviewRecord(**row) if row is not None else None
 
     async def tenant_of(self, interview_id: str) -> str | None:

@@ -55,8 +55,10 @@ class Clock:
         mine = t.interviews.c.interview_id == record.interview_id
         not_yet = sa.or_(t.interviews.c.clock_question_id.is_(None), t.interviews.c.clock_question_id != question_id)
         async with self.db.begin() as conn:
-            await conn.execute(t.interviews.update().where(mine, not_yet).values(**values))
-            row = (await conn.execute(sa.select(t.interviews).where(mine))).mappings().one()
+            row = (await conn.execute(t.interviews.update().where(mine, not_yet).values(**values)
+                                      .returning(*t.interviews.c))).mappings().first()
+            if row is None:  # another request showed it first: its start stands
+                row = (await conn.execute(sa.select(t.interviews).where(mine))).mappings().one()
         return InterviewRecord(**row)
 
     async def pause(self, record: InterviewRecord, now: datetime) -> None:

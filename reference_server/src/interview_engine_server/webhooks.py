@@ -294,18 +294,20 @@ class WebhookService:
                      "tenant_id": tenant_id, "status": "pending", "attempts": 0, "next_attempt_at": now,
                      "updated_at": now}
                     for endpoint in endpoints if endpoint.event_types is None or type in endpoint.event_types]
-            if rows:
-                await conn.execute(webhook_deliveries.insert(), rows)
+            if not rows:
+                return  # no endpoint wants it: nothing to deliver, no need to wake the runner
+            await conn.execute(webhook_deliveries.insert(), rows)
         self._wake.set()
 
     # delivery
 
     async def _run(self) -> None:
+        due = True  # a delivery may be due: at start, when woken, and when the wait for a due one ends
         while True:
             self._wake.clear()
             room = self._concurrency - len(self._inflight)
             claimed: list[sa.Row[Any]] = []
-            if room > 0:
+            if room > 0 and due:  # claiming is a write: not on every idle poll
                 try:
                     claimed = await self._claim(room)
                 except Exception as exc:
@@ -317,8 +319,10 @@ class WebhookService:
             if claimed and len(claimed) == room:
                 continue
             idle_s = await self._idle_time()
+            due = idle_s < self._poll_interval_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_s)
+                due = True
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)

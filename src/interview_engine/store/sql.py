@@ -83,6 +83,7 @@ class SQLStore:
         self.auto_migrate = auto_migrate
         self._echo = echo
         self._engine: AsyncEngine | None = None
+        self._reads: AsyncEngine | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,6 +94,15 @@ class SQLStore:
         if self._engine is None:
             raise RuntimeError("SQLStore is not open; call `await store.open()` first")
         return self._engine
+
+    @property
+    def reads(self) -> AsyncEngine:
+        """The engine for single-statement reads: on Postgres it autocommits, so a read is one round trip
+        instead of BEGIN, the query and ROLLBACK (the pool is shared). SQLite begins no transaction for a
+        read anyway, so there it is ``engine``."""
+        if self._reads is None:
+            raise RuntimeError("SQLStore is not open; call `await store.open()` first")
+        return self._reads
 
     async def open(self) -> None:
         if self._engine is not None:
@@ -109,6 +119,7 @@ class SQLStore:
         if self.is_sqlite:
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         self._engine = engine
+        self._reads = engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         try:
             async with engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
@@ -126,7 +137,7 @@ class SQLStore:
     async def aclose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
-            self._engine = None
+            self._engine = self._reads = None
 
     # interviews and questions
 
@@ -152,12 +163,12 @@ class SQLStore:
 
     @shielded
     async def get_interview(self, interview_id: str, *, tenant: str | None = None) -> Interview:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return _interview(await _interview_row(conn, interview_id, tenant))
 
     @shielded
     async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = (await conn.execute(listing_select(query))).mappings().all()
         return page_of([InterviewSummary.model_validate(dict(r)) for r in rows], query.limit)
 
@@ -210,9 +221,9 @@ class SQLStore:
 
     @shielded
     async def list_questions(self, interview_id: str, *, tenant: str | None = None) -> list[Question]:
-        query = _of_interview(t.questions, interview_id, tenant).order_by(t.questions.c.ordinal, t.questions.c.depth)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+        query, params = _of_interview(t.questions, interview_id, tenant, "ordinal", "depth")
+        async with self.reads.connect() as conn:
+            rows = (await conn.execute(query, params)).mappings().all()
         return [Question.model_validate(dict(r)) for r in rows]
 
     # answers and evaluations
@@ -229,7 +240,7 @@ class SQLStore:
 
     @shielded
     async def get_answer(self, answer_id: str) -> Answer:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (await conn.execute(sa.select(t.answers).where(t.answers.c.id == answer_id))).mappings().first()
         if row is None:
             raise KeyError(f"no answer with id {answer_id!r}")
@@ -237,9 +248,9 @@ class SQLStore:
 
     @shielded
     async def list_answers(self, interview_id: str, *, tenant: str | None = None) -> list[Answer]:
-        query = _of_interview(t.answers, interview_id, tenant).order_by(t.answers.c.created_at)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+        query, params = _of_interview(t.answers, interview_id, tenant, "created_at")
+        async with self.reads.connect() as conn:
+            rows = (await conn.execute(query, params)).mappings().all()
         return [Answer.model_validate(dict(r)) for r in rows]
 
     @shielded
@@ -259,15 +270,15 @@ class SQLStore:
     @shielded
     async def get_evaluation(self, answer_id: str) -> Evaluation | None:
         query = sa.select(t.evaluations).where(t.evaluations.c.answer_id == answer_id)
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return Evaluation.model_validate(dict(row)) if row else None
 
     @shielded
     async def list_evaluations(self, interview_id: str, *, tenant: str | None = None) -> list[Evaluation]:
-        query = _of_interview(t.evaluations, interview_id, tenant)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+        query, params = _of_interview(t.evaluations, interview_id, tenant)
+        async with self.reads.connect() as conn:
+            rows = (await conn.execute(query, params)).mappings().all()
         return [Evaluation.model_validate(dict(r)) for r in rows]
 
     # reports and emotions
@@ -288,9 +299,9 @@ class SQLStore:
 
     @shielded
     async def get_report(self, interview_id: str, *, tenant: str | None = None) -> Report | None:
-        query = _of_interview(t.reports, interview_id, tenant).with_only_columns(t.reports.c.body)
-        async with self.engine.connect() as conn:
-            body = (await conn.execute(query)).scalar()
+        query, params = _of_interview(t.reports, interview_id, tenant)
+        async with self.reads.connect() as conn:
+            body = (await conn.execute(query.with_only_columns(t.reports.c.body), params)).scalar()
         return Report.model_validate(body) if body is not None else None
 
     @shielded
@@ -304,10 +315,9 @@ class SQLStore:
 
     @shielded
     async def list_emotion_samples(self, interview_id: str, *, tenant: str | None = None) -> list[EmotionSample]:
-        query = _of_interview(t.emotion_samples, interview_id, tenant).order_by(
-            t.emotion_samples.c.t, t.emotion_samples.c.id)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+        query, params = _of_interview(t.emotion_samples, interview_id, tenant, "t", "id")
+        async with self.reads.connect() as conn:
+            rows = (await conn.execute(query, params)).mappings().all()
         return [EmotionSample.model_validate({k: v for k, v in r.items() if k != "id"}) for r in rows]
 
     # job outbox
@@ -315,13 +325,13 @@ class SQLStore:
     @shielded
     async def pending_jobs(self) -> list[JobRecord]:
         query = sa.select(t.jobs).where(t.jobs.c.status == "queued").order_by(t.jobs.c.created_at)
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [JobRecord.model_validate(dict(r)) for r in rows]
 
     @shielded
     async def get_job(self, key: str) -> JobRecord | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (await conn.execute(sa.select(t.jobs).where(t.jobs.c.key == key))).mappings().first()
         return JobRecord.model_validate(dict(row)) if row else None
 
@@ -373,6 +383,15 @@ async def _insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[st
     return bool(result.rowcount)
 
 
+_INTERVIEW = sa.select(t.interviews).where(t.interviews.c.id == sa.bindparam("interview_id"))
+_TENANT_INTERVIEW = _INTERVIEW.where(t.interviews.c.tenant_id == sa.bindparam("tenant"))
+_LOCK_INTERVIEW = (t.interviews.update().where(t.interviews.c.id == sa.bindparam("interview_id"))
+                   .values(state=t.interviews.c.state))
+_LOCK_TENANT_INTERVIEW = _LOCK_INTERVIEW.where(t.interviews.c.tenant_id == sa.bindparam("tenant"))
+"""The interview reads and SQLite's locking no-op update, built once (they run on every session load and
+every write): SQLAlchemy neither rebuilds them nor computes their cache keys again."""
+
+
 async def _interview_row(
     conn: AsyncConnection, interview_id: str, tenant: str | None, *, lock: bool = False
 ) -> sa.RowMapping:
@@ -384,15 +403,13 @@ async def _interview_row(
     """
     if not is_interview_id(interview_id) or (tenant is not None and tenant_problem(tenant)):
         raise interview_not_found(interview_id)
-    where = [t.interviews.c.id == interview_id]
-    if tenant is not None:
-        where.append(t.interviews.c.tenant_id == tenant)
-    query = sa.select(t.interviews).where(*where)
+    params = {"interview_id": interview_id} if tenant is None else {"interview_id": interview_id, "tenant": tenant}
+    query = _INTERVIEW if tenant is None else _TENANT_INTERVIEW
     if lock and conn.dialect.name == "sqlite":
-        await conn.execute(t.interviews.update().where(*where).values(state=t.interviews.c.state))
+        await conn.execute(_LOCK_INTERVIEW if tenant is None else _LOCK_TENANT_INTERVIEW, params)
     elif lock:
         query = query.with_for_update()
-    row = (await conn.execute(query)).mappings().first()
+    row = (await conn.execute(query, params)).mappings().first()
     if row is None:
         raise interview_not_found(interview_id)
     return row
@@ -410,16 +427,26 @@ async def _slots(conn: AsyncConnection, interview_id: str) -> list[Slot]:
     return [Slot(id=r.id, ordinal=r.ordinal, depth=r.depth, answered=bool(r.answered)) for r in rows]
 
 
-def _of_interview(table: sa.Table, interview_id: str, tenant: str | None) -> sa.Select[Any]:
-    """Rows of ``table`` that belong to the interview, as the tenant sees them (none for a malformed id)."""
+def _of_interview(table: sa.Table, interview_id: str, tenant: str | None,
+                  *order_by: str) -> tuple[sa.Select[Any], dict[str, str]]:
+    """Rows of ``table`` that belong to the interview, as the tenant sees them (none for a malformed id),
+    ordered by the named columns: the statement and its parameters."""
     if not is_interview_id(interview_id) or (tenant is not None and tenant_problem(tenant)):
-        return sa.select(table).where(sa.false())
-    query = sa.select(table).where(table.c.interview_id == interview_id)
-    if tenant is not None:
-        owned = sa.select(t.interviews.c.id).where(t.interviews.c.id == interview_id,
-                                                   t.interviews.c.tenant_id == tenant)
+        return sa.select(table).where(sa.false()), {}
+    params = {"interview_id": interview_id} if tenant is None else {"interview_id": interview_id, "tenant": tenant}
+    return _owned_rows(table, tenant is not None, order_by), params
+
+
+@functools.cache
+def _owned_rows(table: sa.Table, of_tenant: bool, order_by: tuple[str, ...]) -> sa.Select[Any]:
+    """The statement of ``_of_interview`` with bound ``interview_id`` (and ``tenant``): one object per case,
+    so SQLAlchemy builds it and computes its cache key once, not on every read."""
+    query = sa.select(table).where(table.c.interview_id == sa.bindparam("interview_id"))
+    if of_tenant:
+        owned = sa.select(t.interviews.c.id).where(t.interviews.c.id == sa.bindparam("interview_id"),
+                                                   t.interviews.c.tenant_id == sa.bindparam("tenant"))
         query = query.where(sa.exists(owned))
-    return query
+    return query.order_by(*(table.c[name] for name in order_by))
 
 
 def _interview(row: Any) -> Interview:

@@ -41,6 +41,10 @@ class ApiKeyCreated(ApiKeyInfo):
     key: str = Field(description="The whole key. Shown once; only its hash is stored.")
 
 
+_BY_ID = sa.select(t.api_keys).where(t.api_keys.c.id == sa.bindparam("id"))
+"""Read on every API-key request: built once, so SQLAlchemy neither rebuilds nor re-keys it per request."""
+
+
 class ApiKeys:
     def __init__(self, db: AsyncEngine) -> None:
         self._db = db
@@ -78,7 +82,7 @@ class ApiKeys:
         if credential is None:
             raise Unauthenticated("the API key is malformed")
         async with reads(self._db).connect() as conn:
-            row = (await conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == credential.id))).mappings().first()
+            row = (await conn.execute(_BY_ID, {"id": credential.id})).mappings().first()
         if row is None or not secret_matches(row["secret_hash"], credential):
             raise Unauthenticated("the API key is not valid")
         if row["revoked_at"] is not None:
