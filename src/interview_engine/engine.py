@@ -16,7 +16,10 @@ from typing import Any, Self
 import anyio
 import pluggy
 
+from .context import SessionContext
 from .errors import ConfigurationError
+from .evaluation import abandon_evaluation, evaluate_answer
+from .finalization import finalize
 from .identifiers import check_interview_id, check_tenant
 from .jobs.base import EVALUATE_ANSWER, JobHandler, Jobs
 from .jobs.inprocess import InProcessJobs
@@ -25,7 +28,7 @@ from .listing import build_query
 from .models import InterviewPage, InterviewSpec, InterviewState
 from .plugins import ProviderRegistry, plugin_manager_for
 from .providers import EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
-from .session import Session, SessionContext, abandon_evaluation, evaluate_answer, finalize, parse_spec
+from .session import Session, parse_spec
 from .settings import AUTO, EMBEDDED_DEFAULTS, Settings, load_settings
 from .store.base import JobRecord, Store
 

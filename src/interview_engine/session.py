@@ -1,37 +1,31 @@
-"""One interview as a state machine. The order of events is decided by the store (``order.py``'s rules,
-checked in the transaction that writes), so several sessions, in several processes, may serve one
-interview; a session refused by the store reloads its view.
+"""One interview as a state machine, and the one place that reads as the order of events. The order is
+decided by the store (``order.py``'s rules, checked in the transaction that writes), so several sessions,
+in several processes, may serve one interview; a session refused by the store reloads its view.
 
     start: plan questions -> store interview + questions -> on_session_started -> after_question_asked
     answer: check -> store answer + pending evaluation + job (one transaction that holds the interview
             and checks the question is current) -> enqueue job -> after_answer_recorded
             -> follow-up? (stored if still in order) -> after_question_asked(next)
     pause / unpause: state held in the store -> on_session_paused / on_session_unpaused
-    job:    evaluate -> check evidence -> settle evaluation -> after_answer_evaluated -> finalize
-            (a job that gives up settles the evaluation as failed instead, and finalizes the same way)
+    job (``evaluation.py``, in the background): evaluate -> settle evaluation -> after_answer_evaluated
+            -> finalize
     finish: mark finished -> finalize
-    finalize (after finish and after each settled evaluation): when finished and nothing is pending,
-            build and store the report once -> on_session_finished
-
-Both finish and the evaluation job write first and read second, so whichever comes last sees the
-other's write and the report is always built.
+    finalize (``finalization.py``, after finish and after each settled evaluation): when finished and
+            nothing is pending, build and store the report once -> on_session_finished
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from itertools import zip_longest
 from typing import Any
 
 import anyio
-import pluggy
 from pydantic import ValidationError
 
+from .context import SessionContext
 from .errors import (
-    MAX_SUMMARY_CHARS,
-    EvaluationFailed,
     IllegalTransition,
     InvalidAnswer,
     InvalidSample,
@@ -39,18 +33,16 @@ from .errors import (
     ProviderError,
     ReportNotReady,
     SessionError,
-    error_summary,
     validation_message,
 )
-from .grounding import grade
-from .jobs.base import Jobs, evaluation_job
+from .finalization import finalize
+from .jobs.base import evaluation_job
 from .jobs.outbox import hand_over
 from .models import (
     MAX_ANSWER_CHARS,
     Answer,
     AnswerSource,
     EmotionSample,
-    Evaluation,
     FollowUpRequest,
     Interview,
     InterviewSpec,
@@ -67,29 +59,11 @@ from .models import (
 )
 from .order import Slot, check_answer
 from .plugins import call_lifecycle
-from .providers import Evaluator, QuestionSource
-from .report import build_report
 from .store.base import Store
-from .text import storable_text
 
 log = logging.getLogger(__name__)
 
 REPORT_POLL_S = (0.02, 0.5)
-
-
-@dataclass(frozen=True)
-class SessionContext:
-    """What a session needs from its engine: the store, the providers, the jobs and the hooks."""
-
-    store: Store
-    plugins: pluggy.PluginManager
-    question_source: QuestionSource
-    question_source_name: str
-    evaluator: Evaluator | None
-    evaluator_name: str | None
-    jobs: Jobs
-    evaluation_timeout_s: float = 600.0
-    follow_up_timeout_s: float = 60.0
 
 
 def parse_spec(spec: InterviewSpec | dict[str, Any]) -> InterviewSpec:
@@ -414,106 +388,3 @@ async def _plan_questions(ctx: SessionContext, interview: Interview) -> list[Que
         Question(interview_id=interview.id, ordinal=i, kind=kind, text=text, competency=competency)
         for i, (kind, text, competency) in enumerate(ordered)
     ]
-
-
-async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evaluator, evaluator_name: str) -> None:
-    """The evaluation job: score one answer unless already settled, record the result, finalize.
-
-    Idempotent: a second run finds the evaluation settled and only re-checks the report. When the
-    interview is deleted before or while the job runs, the job finds its evaluation gone and ends.
-    """
-
-    async def score(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
-        return await _score(ctx, evaluator, evaluator_name, spec, question, answer)
-
-    await _settle(ctx, answer_id, score)
-
-
-async def abandon_evaluation(ctx: SessionContext, answer_id: str, reason: str) -> None:
-    """Settle an answer's pending evaluation as failed with ``reason`` (its job gave up), then finalize, so
-    the report is built. Idempotent, like ``evaluate_answer``."""
-
-    async def fail(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
-        return _failed(answer, ctx.evaluator_name, reason)
-
-    await _settle(ctx, answer_id, fail)
-
-
-async def _settle(
-    ctx: SessionContext, answer_id: str, decide: Callable[[InterviewSpec, Question, Answer], Awaitable[Evaluation]]
-) -> None:
-    """Settle a pending evaluation with what ``decide`` returns (first settlement wins), then finalize; a
-    deleted interview ends it quietly."""
-    existing = await ctx.store.get_evaluation(answer_id)
-    if existing is None:
-        log.info("answer %s has no evaluation (its interview was deleted); nothing to do", answer_id)
-        return
-    try:
-        if existing.status == "pending":
-            answer = await ctx.store.get_answer(answer_id)
-            interview = await ctx.store.get_interview(answer.interview_id)
-            question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
-            evaluation = await decide(interview.spec, question, answer)
-            if await ctx.store.settle_evaluation(evaluation):
-                await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,
-                                     evaluation=evaluation)
-        await finalize(ctx, existing.interview_id)
-    except Exception:
-        if await ctx.store.get_evaluation(answer_id) is None:
-            log.info("the interview of answer %s was deleted during its evaluation; nothing to do", answer_id)
-            return
-        raise
-
-
-async def _score(
-    ctx: SessionContext, evaluator: Evaluator, name: str, spec: InterviewSpec, question: Question, answer: Answer
-) -> Evaluation:
-    """The evaluation to record: done with grounded scores, or failed with a reason the store can hold,
-    whatever the evaluator returned or raised."""
-    try:
-        with anyio.fail_after(ctx.evaluation_timeout_s):
-            grounded = await grade(evaluator, spec, question, answer)
-        return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=question.id,
-                          evaluator=name, status="done", scores=grounded.scores, feedback=grounded.feedback,
-                          flags=grounded.flags)
-    except EvaluationFailed as exc:
-        reason = str(exc)
-    except TimeoutError:
-        reason = f"evaluator timed out after {ctx.evaluation_timeout_s:g} s"
-    except ValidationError as exc:
-        reason = f"evaluator returned invalid scores: {validation_message(exc)}"
-    except Exception as exc:
-        log.exception("evaluator %r failed on answer %s", name, answer.id)
-        reason = f"evaluator error: {error_summary(exc)}"
-    return _failed(answer, name, reason)
-
-
-def _failed(answer: Answer, evaluator: str | None, reason: str) -> Evaluation:
-    """A failed evaluation; its reason is made storable whatever text it came from."""
-    return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id,
-                      evaluator=evaluator, status="failed", reason=storable_text(reason)[:MAX_SUMMARY_CHARS])
-
-
-
-async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:
-    """Build and store the report if the interview is finished and no evaluation is pending."""
-    interview = await ctx.store.get_interview(interview_id)
-    if interview.state != "finished":
-        return None
-    evaluations = await ctx.store.list_evaluations(interview_id)
-    if any(e.status == "pending" for e in evaluations):
-        return None
-    existing = await ctx.store.get_report(interview_id)
-    if existing is not None:
-        return existing
-    report = build_report(
-        interview,
-        await ctx.store.list_questions(interview_id),
-        await ctx.store.list_answers(interview_id),
-        evaluations,
-        await ctx.store.list_emotion_samples(interview_id) if interview.spec.emotion_analysis else (),
-        evaluator_configured=ctx.evaluator is not None or bool(evaluations),
-    )
-    if await ctx.store.save_report(report):
-        await call_lifecycle(ctx.plugins, "on_session_finished", interview=interview, report=report)
-    return report
