@@ -23,6 +23,8 @@ class SessionContext:
     evaluator_name: str | None
     jobs: Jobs
     evaluation_timeout_s: float = 600.0
-    follow_up_timeout_s: float = 60.0
+    first_question_budget_s: float = 1.0
+    plan_wait_s: float = 0.5
+    follow_up_budget_s: float = 1.5
 
 

@@ -2,10 +2,15 @@
 decided by the store (``order.py``'s rules, checked in the transaction that writes), so several sessions,
 in several processes, may serve one interview; a session refused by the store reloads its view.
 
-    start: plan questions -> store interview + questions -> on_session_started -> after_question_asked
+    start: the opener, and as much of the plan as came within its budget (``planning.py``) -> store
+            interview + questions + planning job -> enqueue job -> on_session_started
+            -> after_question_asked
+    plan job (``planning.py``, in the background): the rest of the plan, stored place by place
     answer: check -> store answer + pending evaluation + job (one transaction that holds the interview
-            and checks the question is current) -> enqueue job -> after_answer_recorded
-            -> follow-up? (stored if still in order) -> after_question_asked(next)
+            and checks the question is current) -> enqueue job, after_answer_recorded, and meanwhile the
+            follow-up decision, within its budget -> follow-up? (stored if in order and on time)
+            -> next planned question (waiting for the plan job briefly, else from the bank)
+            -> after_question_asked(next)
     pause / unpause: state held in the store -> on_session_paused / on_session_unpaused
     job (``evaluation.py``, in the background): evaluate -> settle evaluation -> after_answer_evaluated
             -> finalize
@@ -18,7 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from itertools import zip_longest
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -30,7 +36,6 @@ from .errors import (
     InvalidAnswer,
     InvalidSample,
     InvalidSpec,
-    ProviderError,
     ReportNotReady,
     SessionError,
     validation_message,
@@ -49,7 +54,6 @@ from .models import (
     InterviewState,
     Question,
     QuestionDraft,
-    QuestionPlanRequest,
     Report,
     TranscriptSegment,
     Turn,
@@ -58,12 +62,23 @@ from .models import (
     utcnow,
 )
 from .order import Slot, check_answer
+from .planning import fill_next, is_planned, opening, planning_job
 from .plugins import call_lifecycle
 from .store.base import Store
 
 log = logging.getLogger(__name__)
 
 REPORT_POLL_S = (0.02, 0.5)
+PLAN_POLL_S = 0.05
+FOLLOW_UP_SKIPPED = "the follow-up decision for question %s ran past its %g s budget; the interview moved on"
+
+
+@dataclass
+class _Decision:
+    """A follow-up decision in progress: the source's draft, and when the store stops accepting it."""
+
+    deadline: datetime
+    draft: QuestionDraft | None = None
 
 
 def parse_spec(spec: InterviewSpec | dict[str, Any]) -> InterviewSpec:
@@ -159,8 +174,11 @@ class Session:
     @classmethod
     async def start(cls, ctx: SessionContext, spec: InterviewSpec, *, tenant: str) -> Session:
         interview = Interview(spec=spec, tenant_id=tenant)
-        questions = await _plan_questions(ctx, interview)
-        await ctx.store.create_interview(interview, questions)
+        questions = await opening(ctx, interview, ctx.first_question_budget_s)
+        job = None if is_planned(spec, questions) else planning_job(interview.id)
+        await ctx.store.create_interview(interview, questions, job)
+        if job is not None:
+            await hand_over(ctx.jobs, job)
         session = cls(ctx, interview, questions, [])
         await call_lifecycle(ctx.plugins, "on_session_started", interview=interview, questions=questions)
         await session._announce_current()
@@ -219,13 +237,18 @@ class Session:
                 await self._reload()
                 raise
             self._answers[question.id] = answer
-            if job is not None:
-                await hand_over(self._ctx.jobs, job)
-            await call_lifecycle(
-                self._ctx.plugins, "after_answer_recorded", interview=self._interview, question=question,
-                answer=answer,
-            )
-            await self._maybe_follow_up(question, answer)
+            decision = _Decision(deadline=utcnow() + timedelta(seconds=self._ctx.follow_up_budget_s))
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._decide_follow_up, question, answer, decision)
+                if job is not None:
+                    await hand_over(self._ctx.jobs, job)
+                await call_lifecycle(
+                    self._ctx.plugins, "after_answer_recorded", interview=self._interview, question=question,
+                    answer=answer,
+                )
+            if decision.draft is not None:
+                await self._add_follow_up(question, decision)
+            await self._await_plan()
             return await self._announce_current()
 
     def _check_answerable(self, question_id: str) -> Question:
@@ -235,29 +258,34 @@ class Session:
         check_answer(self.state, slots, question_id)
         return next(q for q in self._questions if q.id == question_id)
 
-    async def _maybe_follow_up(self, question: Question, answer: Answer) -> None:
+    async def _decide_follow_up(self, question: Question, answer: Answer, decision: _Decision) -> None:
+        """Ask the source for a follow-up, within the budget that started when the answer was stored; a
+        decision not made in time is dropped."""
         left = self.spec.max_follow_ups - self.follow_ups_used(question.ordinal)
         if left <= 0:
             return
         request = FollowUpRequest.model_construct(  # every part is an already-validated record
             spec=self.spec, question=question, answer=answer, history=self._history(), follow_ups_left=left
         )
-        try:
-            with anyio.fail_after(self._ctx.follow_up_timeout_s):
-                draft = await self._ctx.question_source.follow_up(request)
-        except Exception:
-            log.exception("question source %r failed on a follow-up; moving on", self._ctx.question_source_name)
-            return
-        if draft is None:
-            return
+        with anyio.move_on_after(self._ctx.follow_up_budget_s) as scope:
+            try:
+                decision.draft = await self._ctx.question_source.follow_up(request)
+            except Exception:
+                log.exception("question source %r failed on a follow-up; moving on", self._ctx.question_source_name)
+        if scope.cancelled_caught:
+            log.info(FOLLOW_UP_SKIPPED, question.id, self._ctx.follow_up_budget_s)
+
+    async def _add_follow_up(self, question: Question, decision: _Decision) -> None:
+        assert decision.draft is not None
         depth = max(q.depth for q in self._questions if q.ordinal == question.ordinal) + 1
         follow_up = Question(
             interview_id=self.id, ordinal=question.ordinal, depth=depth, kind="follow_up",
-            text=draft.text.strip(), competency=draft.competency or question.competency, parent_id=question.id,
+            text=decision.draft.text.strip(), competency=decision.draft.competency or question.competency,
+            parent_id=question.id,
         )
         try:
-            await self._ctx.store.add_question(follow_up, tenant=self.tenant)
-        except SessionError as exc:  # another session moved the interview on meanwhile
+            await self._ctx.store.add_question(follow_up, tenant=self.tenant, not_after=decision.deadline)
+        except SessionError as exc:  # another session moved the interview on meanwhile, or it came late
             log.info("follow-up to question %s not added: %s", question.id, exc)
             await self._catch_up()
             return
@@ -266,6 +294,19 @@ class Session:
             return
         self._questions.append(follow_up)
         self._questions.sort(key=lambda q: q.sort_key)
+
+    async def _await_plan(self) -> None:
+        """When every stored question is answered but the plan is not complete (the candidate got ahead of
+        the planning job), wait for the job up to ``plan_wait_s``, then fill the place without it."""
+        if self.current_question is not None or self.finished or is_planned(self.spec, self._questions):
+            return
+        with anyio.move_on_after(self._ctx.plan_wait_s):
+            while self.current_question is None and not self.finished:
+                await anyio.sleep(PLAN_POLL_S)
+                await self._catch_up()
+        if self.current_question is None and not self.finished:
+            await fill_next(self._ctx, self._interview, self._questions)
+            await self._catch_up()
 
     async def _catch_up(self) -> None:
         """Reload once the store refused a follow-up: another session moved on while it was decided. The
@@ -355,36 +396,3 @@ async def _read(store: Store, interview_id: str, tenant: str) -> tuple[Interview
     interview = await store.get_interview(interview_id, tenant=tenant)
     return interview, await store.list_questions(interview_id, tenant=tenant), await store.list_answers(
         interview_id, tenant=tenant)
-
-
-async def _plan_questions(ctx: SessionContext, interview: Interview) -> list[Question]:
-    """Generated questions with the recruiter's custom ones woven in word for word: the interview opens
-    with a generated question, then custom and generated alternate."""
-    spec = interview.spec
-    needed = spec.question_count - len(spec.custom_questions)
-    drafts: list[QuestionDraft] = []
-    if needed > 0:
-        request = QuestionPlanRequest(spec=spec, count=needed, interview_id=interview.id,
-                                      avoid=list(spec.custom_questions))
-        try:
-            async for draft in ctx.question_source.first_questions(request):
-                drafts.append(draft)
-                if len(drafts) == needed:
-                    break
-        except Exception as exc:
-            raise ProviderError(
-                f"question source {ctx.question_source_name!r} failed to plan questions: {exc}"
-            ) from exc
-        if len(drafts) < needed:
-            log.warning("question source %r planned %d of %d questions", ctx.question_source_name,
-                        len(drafts), needed)
-    generated = [("generated", d.text.strip(), d.competency) for d in drafts]
-    custom = [("custom", text.strip(), None) for text in spec.custom_questions]
-    woven = (item for pair in zip_longest(custom, generated[1:]) for item in pair if item is not None)
-    ordered = generated[:1] + list(woven)
-    if not ordered:
-        raise ProviderError(f"question source {ctx.question_source_name!r} planned no questions")
-    return [
-        Question(interview_id=interview.id, ordinal=i, kind=kind, text=text, competency=competency)
-        for i, (kind, text, competency) in enumerate(ordered)
-    ]
