@@ -125,6 +125,9 @@ async def plan_rest(ctx: SessionContext, interview_id: str, *, use_source: bool 
                     question = bank_question(interview, ordinal, [q.text for q in questions])
             try:
                 await ctx.store.add_question(question)
+            except InterviewNotFound:
+                log.info("interview %s was deleted while its plan was made; nothing to do", interview_id)
+                return
             except IllegalTransition as exc:  # the session filled the place, or the interview is finished
                 log.info("planned question %d of interview %s not added: %s", ordinal, interview_id, exc)
                 if (await ctx.store.get_interview(interview_id)).state == "finished":

@@ -177,3 +177,14 @@ async def test_a_follow_up_decided_within_its_budget_is_asked(tmp_path: Path) ->
         session = await engine.start({"role": "backend", "question_count": 2, "max_follow_ups": 1})
         follow_up = await session.answer(session.questions[0].id, ANSWER)
         assert follow_up is not None and (follow_up.kind, follow_up.text) == ("follow_up", "Could you give an example?")
+
+
+async def test_an_interview_deleted_mid_plan_ends_its_planning_job_quietly(tmp_path: Path) -> None:
+    source = MeteredPlan()
+    async with Engine(_settings(tmp_path), question_source=source, evaluator=FakeEvaluator()) as engine:
+        session = await engine.start({"role": "backend", "question_count": 3})
+        await engine.delete_interview(session.id)
+        source.allowed = 10
+        await engine.jobs.drain(timeout=10)
+        assert await engine.store.pending_jobs() == []
+        assert await engine.store.list_questions(session.id) == []
