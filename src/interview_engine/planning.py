@@ -130,8 +130,10 @@ async def plan_rest(ctx: SessionContext, interview_id: str, *, use_source: bool 
                 return
             except IllegalTransition as exc:  # the session filled the place, or the interview is finished
                 log.info("planned question %d of interview %s not added: %s", ordinal, interview_id, exc)
-                if (await ctx.store.get_interview(interview_id)).state == "finished":
-                    return
+                questions = await ctx.store.list_questions(interview_id)
+                if is_planned(interview.spec, questions) or (
+                        await ctx.store.get_interview(interview_id)).state == "finished":
+                    return  # nothing left to plan: stop the source rather than generate for nothing
                 continue
             questions.append(question)
 

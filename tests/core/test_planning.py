@@ -188,3 +188,14 @@ async def test_an_interview_deleted_mid_plan_ends_its_planning_job_quietly(tmp_p
         await engine.jobs.drain(timeout=10)
         assert await engine.store.pending_jobs() == []
         assert await engine.store.list_questions(session.id) == []
+
+
+async def test_the_planning_job_stops_generating_once_every_place_is_filled(tmp_path: Path) -> None:
+    source = MeteredPlan()
+    async with Engine(_settings(tmp_path), question_source=source, evaluator=FakeEvaluator()) as engine:
+        session = await engine.start({"role": "backend", "question_count": 2})
+        await session.answer(session.questions[0].id, ANSWER)  # the bank fills place 1: the plan is complete
+        source.allowed = 10
+        await engine.jobs.drain(timeout=10)
+        assert source.allowed == 9  # one draft found its place taken; the job asked for no more
+        assert await _kinds(engine, session.id) == [(0, 0, "bank"), (1, 0, "bank")]
