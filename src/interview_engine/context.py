@@ -24,7 +24,7 @@ class SessionContext:
     jobs: Jobs
     evaluation_timeout_s: float = 600.0
     first_question_budget_s: float = 1.0
-    plan_wait_s: float = 0.5
+    plan_wait_s: float = 1.5
     follow_up_budget_s: float = 1.5
 
 

@@ -237,6 +237,7 @@ class Session:
                 await self._reload()
                 raise
             self._answers[question.id] = answer
+            stored = anyio.current_time()
             decision = _Decision(deadline=utcnow() + timedelta(seconds=self._ctx.follow_up_budget_s))
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._decide_follow_up, question, answer, decision)
@@ -248,7 +249,7 @@ class Session:
                 )
             if decision.draft is not None:
                 await self._add_follow_up(question, decision)
-            await self._await_plan()
+            await self._await_plan(stored + self._ctx.plan_wait_s)
             return await self._announce_current()
 
     def _check_answerable(self, question_id: str) -> Question:
@@ -295,12 +296,13 @@ class Session:
         self._questions.append(follow_up)
         self._questions.sort(key=lambda q: q.sort_key)
 
-    async def _await_plan(self) -> None:
+    async def _await_plan(self, deadline: float) -> None:
         """When every stored question is answered but the plan is not complete (the candidate got ahead of
-        the planning job), wait for the job up to ``plan_wait_s``, then fill the place without it."""
+        the planning job), wait for the job until ``deadline`` (``plan_wait_s`` after the answer was stored:
+        the wait overlaps the follow-up decision's), then fill the place without it."""
         if self.current_question is not None or self.finished or is_planned(self.spec, self._questions):
             return
-        with anyio.move_on_after(self._ctx.plan_wait_s):
+        with anyio.CancelScope(deadline=deadline):
             while self.current_question is None and not self.finished:
                 await anyio.sleep(PLAN_POLL_S)
                 await self._catch_up()
