@@ -16,16 +16,20 @@ from typing import Any, Self
 import anyio
 import pluggy
 
+from .context import SessionContext
 from .errors import ConfigurationError
+from .evaluation import abandon_evaluation, evaluate_answer
+from .finalization import finalize
 from .identifiers import check_interview_id, check_tenant
 from .jobs.base import EVALUATE_ANSWER, JobHandler, Jobs
 from .jobs.inprocess import InProcessJobs
 from .jobs.retry import RetryPolicy, attempt_job
 from .listing import build_query
 from .models import InterviewPage, InterviewSpec, InterviewState
+from .planning import PLAN_QUESTIONS, plan_rest
 from .plugins import ProviderRegistry, plugin_manager_for
 from .providers import EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
-from .session import Session, SessionContext, abandon_evaluation, evaluate_answer, finalize, parse_spec
+from .session import Session, parse_spec
 from .settings import AUTO, EMBEDDED_DEFAULTS, Settings, load_settings
 from .store.base import JobRecord, Store
 
@@ -112,7 +116,9 @@ class Engine:
             evaluator_name=evaluator_name,
             jobs=jobs,
             evaluation_timeout_s=s.evaluation_timeout_s,
-            follow_up_timeout_s=s.follow_up_timeout_s,
+            first_question_budget_s=s.first_question_budget_s,
+            plan_wait_s=s.plan_wait_s,
+            follow_up_budget_s=s.follow_up_budget_s,
         )
         if self._run_jobs:
             await jobs.start()
@@ -241,6 +247,9 @@ class Engine:
         """Do one outbox job's work. Safe to call twice for the same job; raises for a failure worth another
         attempt (the caller keeps the job's attempts in the outbox)."""
         ctx = self.context
+        if job.name == PLAN_QUESTIONS:
+            await plan_rest(ctx, job.payload["interview_id"])
+            return
         if job.name != EVALUATE_ANSWER:
             raise ConfigurationError(f"unknown job {job.name!r}")
         if ctx.evaluator is None:
@@ -249,6 +258,9 @@ class Engine:
 
     async def give_up_job(self, job: JobRecord, reason: str) -> None:
         """Settle the work of a job that will not run again: its evaluation is recorded as failed with
-        ``reason`` and the report is built. Safe to call twice."""
+        ``reason`` and the report is built; an unfinished plan is completed from the built-in bank. Safe to
+        call twice."""
         if job.name == EVALUATE_ANSWER:
             await abandon_evaluation(self.context, job.payload["answer_id"], reason)
+        elif job.name == PLAN_QUESTIONS:
+            await plan_rest(self.context, job.payload["interview_id"], use_source=False)

@@ -17,7 +17,8 @@ from .identifiers import TenantId
 
 Language = Literal["ko", "en"]
 Level = Literal["junior", "mid", "senior"]
-QuestionKind = Literal["generated", "custom", "follow_up"]
+QuestionKind = Literal["generated", "custom", "bank", "follow_up"]
+"""``bank``: taken from the built-in bank because the question source failed or was not ready in time."""
 AnswerSource = Literal["typed", "speech"]
 EvaluationStatus = Literal["pending", "done", "failed"]
 EvaluationFlag = Literal["addressed_evaluator", "answer_truncated"]

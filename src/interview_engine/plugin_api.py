@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     )
     from .order import (
         Slot as Slot,
+        check_added as check_added,
         check_answer as check_answer,
-        check_follow_up as check_follow_up,
     )
     from .identifiers import (
         interview_not_found as interview_not_found,
@@ -157,8 +157,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "interview_engine.order": (
         "Slot",
+        "check_added",
         "check_answer",
-        "check_follow_up",
     ),
     "interview_engine.identifiers": (
         "interview_not_found",

@@ -168,6 +168,10 @@ def _notes(
     notes = []
     if not evaluator_configured:
         notes.append(NO_EVALUATOR_NOTE)
+    from_bank = sum(1 for r in results if r.question.kind == "bank")
+    if from_bank:
+        notes.append(f"{from_bank} of {covered.planned} planned questions came from the built-in question bank: "
+                     "the question source failed to plan them or was not ready in time.")
     unanswered = sum(1 for r in results if r.answer is None)
     if unanswered:
         notes.append(f"{unanswered} of {len(results)} questions were not answered.")

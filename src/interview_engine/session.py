@@ -1,63 +1,59 @@
-"""One interview as a state machine. The order of events is decided by the store (``order.py``'s rules,
-checked in the transaction that writes), so several sessions, in several processes, may serve one
-interview; a session refused by the store reloads its view.
+"""One interview as a state machine, and the one place that reads as the order of events. The order is
+decided by the store (``order.py``'s rules, checked in the transaction that writes), so several sessions,
+in several processes, may serve one interview; a session refused by the store reloads its view.
 
-    start: plan questions -> store interview + questions -> on_session_started -> after_question_asked
+    start: the opener, and as much of the plan as came within its budget (``planning.py``) -> store
+            interview + questions + planning job -> enqueue job -> on_session_started
+            -> after_question_asked
+    plan job (``planning.py``, in the background): the rest of the plan, stored place by place
     answer: check -> store answer + pending evaluation + job (one transaction that holds the interview
-            and checks the question is current) -> enqueue job -> after_answer_recorded
-            -> follow-up? (stored if still in order) -> after_question_asked(next)
+            and checks the question is current) -> enqueue job, after_answer_recorded, and meanwhile the
+            follow-up decision, within its budget -> follow-up? (stored if in order and on time)
+            -> next planned question (waiting for the plan job briefly, else from the bank)
+            -> after_question_asked(next)
     pause / unpause: state held in the store -> on_session_paused / on_session_unpaused
-    job:    evaluate -> check evidence -> settle evaluation -> after_answer_evaluated -> finalize
-            (a job that gives up settles the evaluation as failed instead, and finalizes the same way)
+    job (``evaluation.py``, in the background): evaluate -> settle evaluation -> after_answer_evaluated
+            -> finalize
     finish: mark finished -> finalize
-    finalize (after finish and after each settled evaluation): when finished and nothing is pending,
-            build and store the report once -> on_session_finished
-
-Both finish and the evaluation job write first and read second, so whichever comes last sees the
-other's write and the report is always built.
+    finalize (``finalization.py``, after finish and after each settled evaluation): when finished and
+            nothing is pending, build and store the report once -> on_session_finished
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-import pluggy
 from pydantic import ValidationError
 
+from .context import SessionContext
 from .errors import (
-    MAX_SUMMARY_CHARS,
-    EvaluationFailed,
     IllegalTransition,
     InvalidAnswer,
     InvalidSample,
     InvalidSpec,
-    ProviderError,
     ReportNotReady,
     SessionError,
-    error_summary,
     validation_message,
 )
-from .grounding import grade
-from .jobs.base import Jobs, evaluation_job
+from .finalization import finalize
+from .jobs.base import evaluation_job
 from .jobs.outbox import hand_over
 from .models import (
     MAX_ANSWER_CHARS,
     Answer,
     AnswerSource,
     EmotionSample,
-    Evaluation,
     FollowUpRequest,
     Interview,
     InterviewSpec,
     InterviewState,
     Question,
     QuestionDraft,
-    QuestionPlanRequest,
     Report,
     TranscriptSegment,
     Turn,
@@ -66,30 +62,23 @@ from .models import (
     utcnow,
 )
 from .order import Slot, check_answer
+from .planning import fill_next, is_planned, opening, planning_job
 from .plugins import call_lifecycle
-from .providers import Evaluator, QuestionSource
-from .report import build_report
 from .store.base import Store
-from .text import storable_text
 
 log = logging.getLogger(__name__)
 
 REPORT_POLL_S = (0.02, 0.5)
+PLAN_POLL_S = 0.05
+FOLLOW_UP_SKIPPED = "the follow-up decision for question %s ran past its %g s budget; the interview moved on"
 
 
-@dataclass(frozen=True)
-class SessionContext:
-    """What a session needs from its engine: the store, the providers, the jobs and the hooks."""
+@dataclass
+class _Decision:
+    """A follow-up decision in progress: the source's draft, and when the store stops accepting it."""
 
-    store: Store
-    plugins: pluggy.PluginManager
-    question_source: QuestionSource
-    question_source_name: str
-    evaluator: Evaluator | None
-    evaluator_name: str | None
-    jobs: Jobs
-    evaluation_timeout_s: float = 600.0
-    follow_up_timeout_s: float = 60.0
+    deadline: datetime
+    draft: QuestionDraft | None = None
 
 
 def parse_spec(spec: InterviewSpec | dict[str, Any]) -> InterviewSpec:
@@ -185,8 +174,11 @@ class Session:
     @classmethod
     async def start(cls, ctx: SessionContext, spec: InterviewSpec, *, tenant: str) -> Session:
         interview = Interview(spec=spec, tenant_id=tenant)
-        questions = await _plan_questions(ctx, interview)
-        await ctx.store.create_interview(interview, questions)
+        questions = await opening(ctx, interview, ctx.first_question_budget_s)
+        job = None if is_planned(spec, questions) else planning_job(interview.id)
+        await ctx.store.create_interview(interview, questions, job)
+        if job is not None:
+            await hand_over(ctx.jobs, job)
         session = cls(ctx, interview, questions, [])
         await call_lifecycle(ctx.plugins, "on_session_started", interview=interview, questions=questions)
         await session._announce_current()
@@ -245,13 +237,19 @@ class Session:
                 await self._reload()
                 raise
             self._answers[question.id] = answer
-            if job is not None:
-                await hand_over(self._ctx.jobs, job)
-            await call_lifecycle(
-                self._ctx.plugins, "after_answer_recorded", interview=self._interview, question=question,
-                answer=answer,
-            )
-            await self._maybe_follow_up(question, answer)
+            stored = anyio.current_time()
+            decision = _Decision(deadline=utcnow() + timedelta(seconds=self._ctx.follow_up_budget_s))
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._decide_follow_up, question, answer, decision)
+                if job is not None:
+                    await hand_over(self._ctx.jobs, job)
+                await call_lifecycle(
+                    self._ctx.plugins, "after_answer_recorded", interview=self._interview, question=question,
+                    answer=answer,
+                )
+            if decision.draft is not None:
+                await self._add_follow_up(question, decision)
+            await self._await_plan(stored + self._ctx.plan_wait_s)
             return await self._announce_current()
 
     def _check_answerable(self, question_id: str) -> Question:
@@ -261,29 +259,34 @@ class Session:
         check_answer(self.state, slots, question_id)
         return next(q for q in self._questions if q.id == question_id)
 
-    async def _maybe_follow_up(self, question: Question, answer: Answer) -> None:
+    async def _decide_follow_up(self, question: Question, answer: Answer, decision: _Decision) -> None:
+        """Ask the source for a follow-up, within the budget that started when the answer was stored; a
+        decision not made in time is dropped."""
         left = self.spec.max_follow_ups - self.follow_ups_used(question.ordinal)
         if left <= 0:
             return
         request = FollowUpRequest.model_construct(  # every part is an already-validated record
             spec=self.spec, question=question, answer=answer, history=self._history(), follow_ups_left=left
         )
-        try:
-            with anyio.fail_after(self._ctx.follow_up_timeout_s):
-                draft = await self._ctx.question_source.follow_up(request)
-        except Exception:
-            log.exception("question source %r failed on a follow-up; moving on", self._ctx.question_source_name)
-            return
-        if draft is None:
-            return
+        with anyio.move_on_after(self._ctx.follow_up_budget_s) as scope:
+            try:
+                decision.draft = await self._ctx.question_source.follow_up(request)
+            except Exception:
+                log.exception("question source %r failed on a follow-up; moving on", self._ctx.question_source_name)
+        if scope.cancelled_caught:
+            log.info(FOLLOW_UP_SKIPPED, question.id, self._ctx.follow_up_budget_s)
+
+    async def _add_follow_up(self, question: Question, decision: _Decision) -> None:
+        assert decision.draft is not None
         depth = max(q.depth for q in self._questions if q.ordinal == question.ordinal) + 1
         follow_up = Question(
             interview_id=self.id, ordinal=question.ordinal, depth=depth, kind="follow_up",
-            text=draft.text.strip(), competency=draft.competency or question.competency, parent_id=question.id,
+            text=decision.draft.text.strip(), competency=decision.draft.competency or question.competency,
+            parent_id=question.id,
         )
         try:
-            await self._ctx.store.add_question(follow_up, tenant=self.tenant)
-        except SessionError as exc:  # another session moved the interview on meanwhile
+            await self._ctx.store.add_question(follow_up, tenant=self.tenant, not_after=decision.deadline)
+        except SessionError as exc:  # another session moved the interview on meanwhile, or it came late
             log.info("follow-up to question %s not added: %s", question.id, exc)
             await self._catch_up()
             return
@@ -292,6 +295,20 @@ class Session:
             return
         self._questions.append(follow_up)
         self._questions.sort(key=lambda q: q.sort_key)
+
+    async def _await_plan(self, deadline: float) -> None:
+        """When every stored question is answered but the plan is not complete (the candidate got ahead of
+        the planning job), wait for the job until ``deadline`` (``plan_wait_s`` after the answer was stored:
+        the wait overlaps the follow-up decision's), then fill the place without it."""
+        if self.current_question is not None or self.finished or is_planned(self.spec, self._questions):
+            return
+        with anyio.CancelScope(deadline=deadline):
+            while self.current_question is None and not self.finished:
+                await anyio.sleep(PLAN_POLL_S)
+                await self._catch_up()
+        if self.current_question is None and not self.finished:
+            await fill_next(self._ctx, self._interview, self._questions)
+            await self._catch_up()
 
     async def _catch_up(self) -> None:
         """Reload once the store refused a follow-up: another session moved on while it was decided. The
@@ -381,139 +398,3 @@ async def _read(store: Store, interview_id: str, tenant: str) -> tuple[Interview
     interview = await store.get_interview(interview_id, tenant=tenant)
     return interview, await store.list_questions(interview_id, tenant=tenant), await store.list_answers(
         interview_id, tenant=tenant)
-
-
-async def _plan_questions(ctx: SessionContext, interview: Interview) -> list[Question]:
-    """Generated questions with the recruiter's custom ones woven in word for word: the interview opens
-    with a generated question, then custom and generated alternate."""
-    spec = interview.spec
-    needed = spec.question_count - len(spec.custom_questions)
-    drafts: list[QuestionDraft] = []
-    if needed > 0:
-        request = QuestionPlanRequest(spec=spec, count=needed, interview_id=interview.id,
-                                      avoid=list(spec.custom_questions))
-        try:
-            async for draft in ctx.question_source.first_questions(request):
-                drafts.append(draft)
-                if len(drafts) == needed:
-                    break
-        except Exception as exc:
-            raise ProviderError(
-                f"question source {ctx.question_source_name!r} failed to plan questions: {exc}"
-            ) from exc
-        if len(drafts) < needed:
-            log.warning("question source %r planned %d of %d questions", ctx.question_source_name,
-                        len(drafts), needed)
-    generated = [("generated", d.text.strip(), d.competency) for d in drafts]
-    custom = [("custom", text.strip(), None) for text in spec.custom_questions]
-    woven = (item for pair in zip_longest(custom, generated[1:]) for item in pair if item is not None)
-    ordered = generated[:1] + list(woven)
-    if not ordered:
-        raise ProviderError(f"question source {ctx.question_source_name!r} planned no questions")
-    return [
-        Question(interview_id=interview.id, ordinal=i, kind=kind, text=text, competency=competency)
-        for i, (kind, text, competency) in enumerate(ordered)
-    ]
-
-
-async def evaluate_answer(ctx: SessionContext, answer_id: str, evaluator: Evaluator, evaluator_name: str) -> None:
-    """The evaluation job: score one answer unless already settled, record the result, finalize.
-
-    Idempotent: a second run finds the evaluation settled and only re-checks the report. When the
-    interview is deleted before or while the job runs, the job finds its evaluation gone and ends.
-    """
-
-    async def score(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
-        return await _score(ctx, evaluator, evaluator_name, spec, question, answer)
-
-    await _settle(ctx, answer_id, score)
-
-
-async def abandon_evaluation(ctx: SessionContext, answer_id: str, reason: str) -> None:
-    """Settle an answer's pending evaluation as failed with ``reason`` (its job gave up), then finalize, so
-    the report is built. Idempotent, like ``evaluate_answer``."""
-
-    async def fail(spec: InterviewSpec, question: Question, answer: Answer) -> Evaluation:
-        return _failed(answer, ctx.evaluator_name, reason)
-
-    await _settle(ctx, answer_id, fail)
-
-
-async def _settle(
-    ctx: SessionContext, answer_id: str, decide: Callable[[InterviewSpec, Question, Answer], Awaitable[Evaluation]]
-) -> None:
-    """Settle a pending evaluation with what ``decide`` returns (first settlement wins), then finalize; a
-    deleted interview ends it quietly."""
-    existing = await ctx.store.get_evaluation(answer_id)
-    if existing is None:
-        log.info("answer %s has no evaluation (its interview was deleted); nothing to do", answer_id)
-        return
-    try:
-        if existing.status == "pending":
-            answer = await ctx.store.get_answer(answer_id)
-            interview = await ctx.store.get_interview(answer.interview_id)
-            question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
-            evaluation = await decide(interview.spec, question, answer)
-            if await ctx.store.settle_evaluation(evaluation):
-                await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,
-                                     evaluation=evaluation)
-        await finalize(ctx, existing.interview_id)
-    except Exception:
-        if await ctx.store.get_evaluation(answer_id) is None:
-            log.info("the interview of answer %s was deleted during its evaluation; nothing to do", answer_id)
-            return
-        raise
-
-
-async def _score(
-    ctx: SessionContext, evaluator: Evaluator, name: str, spec: InterviewSpec, question: Question, answer: Answer
-) -> Evaluation:
-    """The evaluation to record: done with grounded scores, or failed with a reason the store can hold,
-    whatever the evaluator returned or raised."""
-    try:
-        with anyio.fail_after(ctx.evaluation_timeout_s):
-            grounded = await grade(evaluator, spec, question, answer)
-        return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=question.id,
-                          evaluator=name, status="done", scores=grounded.scores, feedback=grounded.feedback,
-                          flags=grounded.flags)
-    except EvaluationFailed as exc:
-        reason = str(exc)
-    except TimeoutError:
-        reason = f"evaluator timed out after {ctx.evaluation_timeout_s:g} s"
-    except ValidationError as exc:
-        reason = f"evaluator returned invalid scores: {validation_message(exc)}"
-    except Exception as exc:
-        log.exception("evaluator %r failed on answer %s", name, answer.id)
-        reason = f"evaluator error: {error_summary(exc)}"
-    return _failed(answer, name, reason)
-
-
-def _failed(answer: Answer, evaluator: str | None, reason: str) -> Evaluation:
-    """A failed evaluation; its reason is made storable whatever text it came from."""
-    return Evaluation(answer_id=answer.id, interview_id=answer.interview_id, question_id=answer.question_id,
-                      evaluator=evaluator, status="failed", reason=storable_text(reason)[:MAX_SUMMARY_CHARS])
-
-
-
-async def finalize(ctx: SessionContext, interview_id: str) -> Report | None:
-    """Build and store the report if the interview is finished and no evaluation is pending."""
-    interview = await ctx.store.get_interview(interview_id)
-    if interview.state != "finished":
-        return None
-    evaluations = await ctx.store.list_evaluations(interview_id)
-    if any(e.status == "pending" for e in evaluations):
-        return None
-    existing = await ctx.store.get_report(interview_id)
-    if existing is not None:
-        return existing
-    report = build_report(
-        interview,
-        await ctx.store.list_questions(interview_id),
-        await ctx.store.list_answers(interview_id),
-        evaluations,
-        await ctx.store.list_emotion_samples(interview_id) if interview.spec.emotion_analysis else (),
-        evaluator_configured=ctx.evaluator is not None or bool(evaluations),
-    )
-    if await ctx.store.save_report(report):
-        await call_lifecycle(ctx.plugins, "on_session_finished", interview=interview, report=report)
-    return report

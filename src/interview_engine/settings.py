@@ -70,7 +70,17 @@ class Settings(BaseSettings):
     """On shutdown, how long running in-process jobs may finish before they are cancelled (and resumed
     by the next start)."""
     evaluation_timeout_s: float = Field(default=600.0, gt=0)
-    follow_up_timeout_s: float = Field(default=60.0, gt=0)
+    first_question_budget_s: float = Field(default=1.0, ge=0)
+    """How long ``Engine.start`` waits for the question source's plan. The opener is the model's first
+    question when it came in time, else the first custom question, else one from the built-in bank; the
+    rest of the plan is generated in the background."""
+    plan_wait_s: float = Field(default=1.5, ge=0)
+    """How long after an answer is stored it may wait for the next planned question when the candidate got
+    there before the background plan did (the wait overlaps the follow-up decision's); then the question
+    comes from the custom questions or the built-in bank."""
+    follow_up_budget_s: float = Field(default=1.5, gt=0)
+    """How long the follow-up decision for an answer may take, from the moment the answer is stored. A
+    decision not made in time is dropped (the store refuses it late too) and the interview moves on."""
     tenant: TenantId = "default"
     """The tenant of ``Engine.start``/``resume``/``list_interviews``/``delete_interview`` calls given none."""
     plugins: str | None = None

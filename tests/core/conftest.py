@@ -18,7 +18,7 @@ ArqBurst = Callable[..., Awaitable[None]]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}", follow_up_timeout_s=5,
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}", follow_up_budget_s=5,
                     plugins="")  # built-ins only: installed plugins are tested on their own
 
 
@@ -99,7 +99,7 @@ async def engine(
 @pytest.fixture
 async def db_engine(database_url: str, source: FakeQuestionSource, evaluator: FakeEvaluator) -> AsyncIterator[Engine]:
     """An engine with the fakes on SQLite and on Postgres (tests using it run on both); tenant "acme"."""
-    settings = Settings(database_url=database_url, plugins="", tenant="acme", follow_up_timeout_s=5)
+    settings = Settings(database_url=database_url, plugins="", tenant="acme", follow_up_budget_s=5)
     async with Engine(settings, question_source=source, evaluator=evaluator) as engine:
         yield engine
 

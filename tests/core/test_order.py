@@ -79,7 +79,7 @@ async def test_a_follow_up_never_lands_behind_a_later_answer(database_url: str) 
     source = GatedSource()
     source.enqueue_follow_up(None)  # the second session's decision (made while the first one's waits)
     source.enqueue_follow_up("Could you give an example?")  # the first session's
-    settings = Settings(database_url=database_url, plugins="", follow_up_timeout_s=10)
+    settings = Settings(database_url=database_url, plugins="", follow_up_budget_s=10)
     async with Engine(settings, question_source=source, evaluator=FakeEvaluator()) as engine:
         first = await engine.start({"role": "backend", "question_count": 3, "max_follow_ups": 1})
         second = await engine.resume(first.id)
@@ -119,7 +119,7 @@ async def _drive(session: Session, tag: str, recorded: list[str]) -> None:
 
 @pytest.fixture
 async def two_engines(database_url: str) -> AsyncIterator[tuple[Engine, Engine]]:
-    settings = Settings(database_url=database_url, plugins="", follow_up_timeout_s=10)
+    settings = Settings(database_url=database_url, plugins="", follow_up_budget_s=10)
     sources = [FakeQuestionSource(delay=0.01), FakeQuestionSource(delay=0.01)]
     for source in sources:
         for _ in range(8):

@@ -11,7 +11,6 @@ from interview_engine import (
     InterviewNotFound,
     InvalidAnswer,
     InvalidSpec,
-    ProviderError,
     ReportNotReady,
     Settings,
     WrongQuestion,
@@ -143,17 +142,6 @@ async def test_answer_text_is_stored_verbatim(engine: Engine, text: str) -> None
 async def test_bad_specs_are_refused_and_nothing_stored(engine: Engine, spec: dict, message: str) -> None:
     with pytest.raises(InvalidSpec, match=message):
         await engine.start(spec)
-
-
-async def test_a_failing_question_source_stores_nothing(settings: Settings, evaluator: FakeEvaluator) -> None:
-    class Broken(FakeQuestionSource):
-        async def first_questions(self, request):  # type: ignore[no-untyped-def,override]
-            raise RuntimeError("model not loaded")
-            yield  # pragma: no cover
-
-    async with Engine(settings, question_source=Broken(), evaluator=evaluator) as engine:
-        with pytest.raises(ProviderError, match="failed to plan questions: model not loaded"):
-            await engine.start({"role": "backend"})
 
 
 async def test_answer_after_finish_is_illegal(engine: Engine) -> None:

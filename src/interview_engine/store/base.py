@@ -63,8 +63,11 @@ class Store(Protocol):
 
     async def aclose(self) -> None: ...
 
-    async def create_interview(self, interview: Interview, questions: list[Question]) -> None:
-        """Store a new interview with its planned questions in one transaction (creating its tenant)."""
+    async def create_interview(
+        self, interview: Interview, questions: list[Question], job: JobRecord | None = None
+    ) -> None:
+        """Store a new interview with the planned questions it has so far and, when given, the job that plans
+        the rest (queued in the outbox), in one transaction (creating its tenant)."""
         ...
 
     async def get_interview(self, interview_id: str, *, tenant: str | None = None) -> Interview:
@@ -90,10 +93,14 @@ class Store(Protocol):
         finished; InterviewNotFound when absent."""
         ...
 
-    async def add_question(self, question: Question, *, tenant: str | None = None) -> None:
-        """Store a follow-up question if ``order.check_follow_up`` allows it, checked in the same
-        transaction (its parent is answered, no later question is, its place is free, the spec's
-        ``max_follow_ups`` holds); IllegalTransition otherwise, InterviewNotFound when absent."""
+    async def add_question(
+        self, question: Question, *, tenant: str | None = None, not_after: datetime | None = None
+    ) -> None:
+        """Store a follow-up or a planned question if ``order.check_added`` allows it, checked in the same
+        transaction with the store's clock as ``now``: a follow-up's parent is answered, no later question
+        is, its place is free, the spec's ``max_follow_ups`` holds, and it is not later than ``not_after``;
+        a planned question takes the next free place within the spec's ``question_count``.
+        IllegalTransition otherwise, InterviewNotFound when absent."""
         ...
 
     async def list_questions(self, interview_id: str, *, tenant: str | None = None) -> list[Question]:

@@ -33,7 +33,7 @@ from ..models import (
     Report,
     utcnow,
 )
-from ..order import Slot, check_answer, check_follow_up
+from ..order import Slot, check_added, check_answer
 from ..settings import DEFAULT_DATABASE_URL
 from . import tables as t
 from .base import JobRecord
@@ -142,7 +142,9 @@ class SQLStore:
     # interviews and questions
 
     @shielded
-    async def create_interview(self, interview: Interview, questions: list[Question]) -> None:
+    async def create_interview(
+        self, interview: Interview, questions: list[Question], job: JobRecord | None = None
+    ) -> None:
         async with self.engine.begin() as conn:
             await _insert_ignore(
                 conn, t.tenants, {"id": interview.tenant_id, "name": interview.tenant_id, "created_at": utcnow()}
@@ -160,6 +162,8 @@ class SQLStore:
             )
             if questions:
                 await conn.execute(t.questions.insert(), [_question_row(q) for q in questions])
+            if job is not None:
+                await conn.execute(t.jobs.insert(), _job_row(job))  # keyed by a fresh interview id
 
     @shielded
     async def get_interview(self, interview_id: str, *, tenant: str | None = None) -> Interview:
@@ -212,11 +216,14 @@ class SQLStore:
         return interview.model_copy(update={"state": "finished", "finished_at": finished_at})
 
     @shielded
-    async def add_question(self, question: Question, *, tenant: str | None = None) -> None:
+    async def add_question(
+        self, question: Question, *, tenant: str | None = None, not_after: datetime | None = None
+    ) -> None:
         async with self.engine.begin() as conn:
             interview = _interview(await _interview_row(conn, question.interview_id, tenant, lock=True))
             slots = await _slots(conn, interview.id)
-            check_follow_up(interview.state, interview.spec.max_follow_ups, slots, question)
+            check_added(interview.state, interview.spec.question_count, interview.spec.max_follow_ups, slots,
+                        question, now=utcnow(), not_after=not_after)
             await conn.execute(t.questions.insert(), _question_row(question))
 
     @shielded

@@ -67,6 +67,7 @@ from ..models import (
     TranscriptSegment,
     utcnow,
 )
+from ..store.base import JobRecord
 
 __all__ = [
     "ANSWERS",
@@ -825,6 +826,45 @@ class StoreConformance(AsyncioTests):
         with pytest.raises(IllegalTransition, match="later question"):
             await store.add_question(follow_up(2, parent=asked))  # it would sit behind the answer to `second`
         assert [q.text for q in await store.list_questions(interview.id)] == ["First?", "Follow-up 1?", "Second?"]
+
+    async def test_a_follow_up_decided_past_its_budget_is_refused(self, store: Any) -> None:
+        interview, (first, second) = self._interview()
+        await store.create_interview(interview, [first, second])
+        await store.record_answer(Answer(interview_id=interview.id, question_id=first.id, text="one"), None)
+        follow = Question(interview_id=interview.id, ordinal=0, depth=1, kind="follow_up", text="More?",
+                          parent_id=first.id)
+        with pytest.raises(IllegalTransition, match="time budget"):
+            await store.add_question(follow, not_after=utcnow() - timedelta(seconds=1))
+        await store.add_question(follow, not_after=utcnow() + timedelta(minutes=1))
+        assert [q.id for q in await store.list_questions(interview.id)] == [first.id, follow.id, second.id]
+
+    async def test_planned_questions_arrive_in_the_next_place_with_their_job(self, store: Any) -> None:
+        interview, (first, _) = self._interview(spec=InterviewSpec(role="backend", question_count=3))
+        job = JobRecord(key=f"plan:{interview.id}", name="plan", payload={"interview_id": interview.id})
+        await store.create_interview(interview, [first], job)
+        assert [j.key for j in await store.pending_jobs()] == [job.key]
+
+        def planned(ordinal: int) -> Question:
+            return Question(interview_id=interview.id, ordinal=ordinal, kind="generated", text=f"Q{ordinal}?")
+
+        with pytest.raises(IllegalTransition, match="gap"):
+            await store.add_question(planned(2))
+        with pytest.raises(IllegalTransition, match="taken"):
+            await store.add_question(planned(0))
+        await store.record_answer(Answer(interview_id=interview.id, question_id=first.id, text="one"), None)
+        await store.add_question(planned(1), tenant="acme")  # also once the earlier ones are answered
+        await store.add_question(planned(2))
+        with pytest.raises(IllegalTransition, match="complete"):
+            await store.add_question(planned(3))
+        with pytest.raises(InterviewNotFound):
+            await store.add_question(planned(3), tenant="globex")
+        await store.finish_interview(interview.id, utcnow())
+        other, (opener, _) = self._interview()
+        await store.create_interview(other, [opener])
+        await store.finish_interview(other.id, utcnow())
+        with pytest.raises(IllegalTransition, match="finished"):
+            await store.add_question(Question(interview_id=other.id, ordinal=1, kind="bank", text="Late?"))
+        assert [q.text for q in await store.list_questions(interview.id)] == ["First?", "Q1?", "Q2?"]
 
     async def test_follow_ups_stay_within_the_spec_bound(self, store: Any) -> None:
         interview, (first, second) = self._interview()  # max_follow_ups=1

@@ -11,7 +11,7 @@ import pytest
 from interview_engine_gguf.packages import SMOLLM2_135M
 
 TEST_MODEL = SMOLLM2_135M.name
-LLAMA_OPTIONS: dict[str, Any] = {"n_ctx": 4096}
+LLAMA_OPTIONS: dict[str, Any] = {"n_ctx": 4096, "n_threads": 1}  # the test machine is shared: one thread each
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,19 @@
 """GGUFBackend: a ChatBackend on llama-cpp-python.
 
 One ``Llama`` instance serves every request from a single worker thread (llama.cpp is not thread-safe),
-fed by a FIFO queue. The worker hands each token to its caller through a queue and wakes the caller's
-event loop through a socket pair (one wake-up per token, no thread hop), so nothing blocks the loop. A
-request cancelled while it waits is skipped when its turn comes; one cancelled while it runs stops at
-the next token. ``generate_with_logprobs`` notes the likeliest tokens at each position as it samples
-(see :mod:`.logprobs`).
+fed by a priority queue (``schedule.py``): interactive requests go before background ones, and a running
+background request pauses between two tokens while interactive work that arrived meanwhile runs (its
+place in the model's cache is saved and restored, so it resumes where it stopped). The worker hands
+each token to its caller through a queue and wakes the caller's event loop through a socket pair (one
+wake-up per token, no thread hop), so nothing blocks the loop. A request cancelled while it waits is
+skipped when its turn comes; one cancelled while it runs stops at the next token.
+``generate_with_logprobs`` notes the likeliest tokens at each position as it samples (see
+:mod:`.logprobs`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -35,6 +39,7 @@ from interview_engine.plugin_api import (
 
 from .locate import ModelChoice, check_gguf
 from .logprobs import TopLogprobs
+from .schedule import INTERACTIVE, PriorityJobs
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ class _Job:
 
     request: GenerationRequest | None
     """None asks only for the model to be loaded."""
+    priority: int = INTERACTIVE
     top_logprobs: int = 0
     """With more than 0, the worker sets ``tokens`` before it finishes."""
     tokens: list[TokenLogprobs] = field(default_factory=list)
@@ -91,7 +97,8 @@ class GGUFBackend:
 
     ``json_schema`` requests decode under a grammar built from the schema. The model loads on first use
     (or ``await load()``) in the worker thread; a model package is assembled there first if needed.
-    ``n_threads`` (default: half the CPUs) serves both prompt processing and generation.
+    ``n_threads`` (default: every CPU) serves both prompt processing and generation. Requests are
+    interactive unless made with ``priority=BACKGROUND``.
     """
 
     def __init__(
@@ -101,13 +108,13 @@ class GGUFBackend:
         if not isinstance(model, ModelChoice):
             path = Path(model)
             check_gguf(path)
-            model = ModelChoice(label=path.name, prepare=lambda: path)
+            model = ModelChoice(label=path.name, prepare=lambda: path, identity=str(path.resolve()))
         self.model_name = model.label
         self._choice = model
         threads = n_threads or default_threads()
         self._llama_options = {"n_ctx": n_ctx, "n_threads": threads, "n_threads_batch": threads,
                                "n_gpu_layers": n_gpu_layers, "chat_format": chat_format}
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: PriorityJobs[_Job] = PriorityJobs()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._llama: Any = None
@@ -120,18 +127,20 @@ class GGUFBackend:
         async for _ in self._run(_Job(None)):
             pass
 
-    async def generate(self, request: GenerationRequest) -> str:
-        return "".join([delta async for delta in self.stream(request)])
+    async def generate(self, request: GenerationRequest, *, priority: int = INTERACTIVE) -> str:
+        return "".join([delta async for delta in self.stream(request, priority=priority)])
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        return self._run(_Job(request))
+    def stream(self, request: GenerationRequest, *, priority: int = INTERACTIVE) -> AsyncIterator[str]:
+        return self._run(_Job(request, priority))
 
-    async def generate_with_logprobs(self, request: GenerationRequest, top_logprobs: int) -> Completion:
+    async def generate_with_logprobs(
+        self, request: GenerationRequest, top_logprobs: int, *, priority: int = INTERACTIVE
+    ) -> Completion:
         """The completion and, for each token, its ``top_logprobs`` likeliest alternatives (before the
         schema's grammar masks any)."""
         if not 1 <= top_logprobs <= MAX_TOP_LOGPROBS:
             raise ValueError(f"top_logprobs must be 1 to {MAX_TOP_LOGPROBS}, not {top_logprobs}")
-        job = _Job(request, top_logprobs)
+        job = _Job(request, priority, top_logprobs)
         text = "".join([delta async for delta in self._run(job)])
         return Completion(text=text, tokens=job.tokens)
 
@@ -139,7 +148,7 @@ class GGUFBackend:
         """Finish queued requests, stop the worker and free the model. Later requests raise ProviderError."""
         self._closed = True
         if self._thread is not None:
-            self._queue.put(None)
+            self._queue.stop()
             await anyio.to_thread.run_sync(self._thread.join)
             self._thread = None
 
@@ -149,7 +158,7 @@ class GGUFBackend:
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name=f"gguf:{self.model_name}", daemon=True)
             self._thread.start()
-        self._queue.put(job)
+        self._queue.put(job, job.priority)
         try:
             while (item := await job.next()) is not _END:
                 if isinstance(item, BaseException):
@@ -164,18 +173,21 @@ class GGUFBackend:
     def _work(self) -> None:
         try:
             while (job := self._queue.get()) is not None:
-                try:
-                    if not job.cancelled.is_set():
-                        self._serve(job)
-                except Exception as exc:  # delivered to the caller, typed where we know the cause
-                    job.put(exc if isinstance(exc, ProviderError) else ProviderError(
-                        f"llama.cpp failed on {self.model_name}: {type(exc).__name__}: {exc}"))
-                finally:
-                    job.finish()
+                self._handle(job)
         finally:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+
+    def _handle(self, job: _Job) -> None:
+        try:
+            if not job.cancelled.is_set():
+                self._serve(job)
+        except Exception as exc:  # delivered to the caller, typed where we know the cause
+            job.put(exc if isinstance(exc, ProviderError) else ProviderError(
+                f"llama.cpp failed on {self.model_name}: {type(exc).__name__}: {exc}"))
+        finally:
+            job.finish()
 
     def _serve(self, job: _Job) -> None:
         llama = self._ensure_loaded()
@@ -205,6 +217,8 @@ class GGUFBackend:
                 if delta:
                     text.append(delta)
                     job.put(delta)
+                if job.priority > INTERACTIVE:
+                    self._yield_to_urgent(llama, job.priority)
             if recorder is not None:
                 job.tokens = recorder.tokens("".join(text), llama.detokenize)
         except ValueError as exc:
@@ -213,6 +227,18 @@ class GGUFBackend:
             raise
         finally:
             chunks.close()
+
+    def _yield_to_urgent(self, llama: Any, priority: int) -> None:
+        """Between two tokens of a background request: serve the more urgent requests queued meanwhile,
+        then put the model back where the paused request left it (its cache, tokens and sampler)."""
+        urgent = self._queue.take_urgent(priority)
+        if urgent is None:
+            return
+        paused = _Pause.of(llama)
+        while urgent is not None:
+            self._handle(urgent)
+            urgent = self._queue.take_urgent(priority)
+        paused.restore(llama)
 
     def _checked_grammar(self, llama: Any, schema_json: str) -> Any:
         """The schema's grammar, parsed once by llama.cpp first: llama-cpp-python adds a grammar it cannot
@@ -259,10 +285,40 @@ class GGUFBackend:
         return llama
 
 
+@dataclass
+class _Pause:
+    """Where a generation stopped: its sequence in the model's cache, its tokens and its sampler (with
+    the grammar's state). Only the cached sequence is copied, not llama-cpp-python's logits buffer."""
+
+    cache: Any
+    size: int
+    input_ids: Any
+    n_tokens: int
+    sampler: Any
+
+    @classmethod
+    def of(cls, llama: Any) -> _Pause:
+        import llama_cpp
+
+        size = llama_cpp.llama_state_seq_get_size(llama.ctx, 0)
+        cache = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(llama.ctx, cache, size, 0)
+        return cls(cache, written, llama.input_ids.copy(), llama.n_tokens, llama._sampler)
+
+    def restore(self, llama: Any) -> None:
+        import llama_cpp
+
+        llama._ctx.kv_cache_clear()
+        if llama_cpp.llama_state_seq_set_data(llama.ctx, self.cache, self.size, 0) != self.size:
+            raise ProviderError("llama.cpp could not restore a paused generation's cache")
+        llama.input_ids[:] = self.input_ids
+        llama.n_tokens = self.n_tokens
+        llama._sampler = self.sampler
+
+
 def default_threads() -> int:
-    """Half the CPUs: llama.cpp threads wait for each other at every step, so on a shared machine using
-    every core runs several times slower than leaving one free (measured here: 0.9 against 7 tokens/s)."""
-    return max(1, (os.cpu_count() or 2) // 2)
+    """Every CPU the machine has: one process serves the model for both roles."""
+    return max(1, os.cpu_count() or 1)
 
 
 _LAX_CHAR = '[^"\\\\]'

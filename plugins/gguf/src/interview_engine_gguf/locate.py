@@ -48,17 +48,21 @@ class ModelChoice:
 
     label: str
     prepare: Callable[[], Path]
+    identity: str
+    """Which model this is (a resolved file path, or a package in a directory): providers naming the same
+    identity share one loaded model."""
 
 
 def _file_choice(path: Path) -> ModelChoice:
     check_gguf(path)
-    return ModelChoice(label=path.name, prepare=lambda: path)
+    return ModelChoice(label=path.name, prepare=lambda: path, identity=str(path.resolve()))
 
 
 def _package_choice(package: ModelPackage, directory: Path) -> ModelChoice:
     if package.missing():
         raise package.not_installed()
-    return ModelChoice(label=package.name, prepare=lambda: package.prepare(directory))
+    return ModelChoice(label=package.name, prepare=lambda: package.prepare(directory),
+                       identity=str(package.target(directory).resolve()))
 
 
 def _named(value: str, directory: Path, origin: str) -> ModelChoice:

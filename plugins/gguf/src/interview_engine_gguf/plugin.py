@@ -4,7 +4,9 @@ Options (``INTERVIEW_ENGINE_EVALUATOR_OPTIONS`` / ``INTERVIEW_ENGINE_QUESTION_SO
 ``model_path`` (a .gguf file), ``model`` (a model package name such as ``qwen2.5-coder-1.5b`` or
 ``smollm2-135m``, or a file name in the models directory), ``models_dir``, ``n_ctx``, ``n_threads``,
 ``n_gpu_layers``, ``chat_format``, ``attempts``, ``temperature``, ``seed``; the evaluator also takes
-``max_tokens``. llama-cpp-python is imported only when a provider is created.
+``max_tokens``. llama-cpp-python is imported only when a provider is created. Both roles naming the
+same model with the same llama.cpp settings share one loaded copy, and the question source's requests
+go before the evaluator's (``shared.py``, ``schedule.py``).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ QUESTION_SOURCE_DEFAULT_FILE = "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"
 
 def _backend(role: str, default_file: str, *, model: str | None, model_path: str | None,
              models_dir: str | None, **llama_options: Any) -> Any:
-    from .backend import GGUFBackend
     from .locate import find_model
+    from .schedule import BACKGROUND, INTERACTIVE
+    from .shared import shared_model
 
     choice = find_model(role=role, default_file=default_file, model=model, model_path=model_path,
                         directory=models_dir)
-    return GGUFBackend(choice, **llama_options)
+    return shared_model(choice, priority=BACKGROUND if role == "evaluator" else INTERACTIVE, **llama_options)
 
 
 def gguf_question_source(
