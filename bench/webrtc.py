@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 from interview_engine_deepgram.testing import FakeDeepgram
-from load import POSTGRES_ADMIN_URL, _postgres_database
+from load import POSTGRES_ADMIN_URL, postgres_database
 from websockets.asyncio.client import connect as ws_connect
 
 from interview_engine.testing.speech import say
@@ -150,7 +150,7 @@ def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[st
 
 def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: str, work: Path) -> list[dict[str, Any]]:
     database = f"ie_webrtc_{name}_{os.getpid()}"
-    asyncio.run(_postgres_database(True, database))
+    asyncio.run(postgres_database(True, database))
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     env = {**FAST_TEST_ENVIRONMENT, "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET,
            "INTERVIEW_ENGINE_DATABASE_URL": f"{base}/{database}", "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": "20",
@@ -170,7 +170,7 @@ def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: s
                 if not row.get("real_time"):
                     break
     finally:
-        asyncio.run(_postgres_database(False, database))
+        asyncio.run(postgres_database(False, database))
     return rows
 
 
