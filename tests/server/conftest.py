@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
@@ -25,9 +26,43 @@ from interview_engine import Engine, Settings
 from interview_engine.testing import FakeEvaluator, FakeQuestionSource
 from interview_engine_server.app import create_app
 from interview_engine_server.bootstrap import TenantCredentials, create_tenant
+from interview_engine_server.db import open_database
 from interview_engine_server.services import Services
 from interview_engine_server.settings import ServerSettings
 from interview_engine_server.testing import FAST_TEST_ENVIRONMENT, ServerProcess
+
+# the server's own database, migrated and opened as a server opens it (SQLite: WAL, busy timeout, one connection)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    return str(request.getfixturevalue("postgres_url")) if request.param == "postgres" else sqlite_url
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    db = await open_database(sqlite_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def pg_db(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    db = await open_database(postgres_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def any_db(any_url: str) -> AsyncIterator[AsyncEngine]:
+    db = await open_database(any_url)
+    yield db
+    await db.dispose()
 
 TEST_SECRET = "test-secret-for-the-reference-server-0123456789"
 SPEC = {"role": "Backend engineer", "level": "mid", "language": "en", "question_count": 3, "max_follow_ups": 0}

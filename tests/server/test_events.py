@@ -12,7 +12,6 @@ import textwrap
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,48 +24,12 @@ from interview_engine_server.brokers import make_broker
 from interview_engine_server.brokers.memory import InProcessBroker
 from interview_engine_server.brokers.postgres import PostgresBroker
 from interview_engine_server.brokers.redis import RedisBroker
-from interview_engine_server.db import run_server_migrations
+from interview_engine_server.db import open_database
 from interview_engine_server.events import Event, EventLog, InvalidEventId, SubscriberLagged, events, format_event_id
 
 pytestmark = pytest.mark.anyio
 
 TENANT = "acme"
-
-
-async def migrated(url: str) -> AsyncEngine:
-    db = create_async_engine(url, pool_pre_ping=True)
-    async with db.begin() as conn:
-        await conn.run_sync(run_server_migrations)
-    return db
-
-
-@pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    db = await migrated(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}")
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
-
-
-@pytest.fixture
-async def any_db(any_url: str) -> AsyncIterator[AsyncEngine]:
-    db = await migrated(any_url)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-async def pg_db(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    db = await migrated(postgres_url)
-    yield db
-    await db.dispose()
 
 
 def new_interview() -> str:
@@ -244,15 +207,15 @@ async def _fan_out_between_two_logs(db_a: AsyncEngine, db_b: AsyncEngine, broker
 
 
 async def test_fan_out_through_postgres_listen_notify(postgres_url: str, pg_db: AsyncEngine) -> None:
-    other = await migrated(postgres_url)  # a second engine: separate connections, as another server has
+    other = await open_database(postgres_url)  # a second engine: separate connections, as another server has
     try:
         await _fan_out_between_two_logs(pg_db, other, PostgresBroker(postgres_url), PostgresBroker(postgres_url))
     finally:
         await other.dispose()
 
 
-async def test_fan_out_through_redis_pub_sub(sqlite_db: AsyncEngine, tmp_path: Path, redis_url: str) -> None:
-    other = await migrated(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}")
+async def test_fan_out_through_redis_pub_sub(sqlite_db: AsyncEngine, sqlite_url: str, redis_url: str) -> None:
+    other = await open_database(sqlite_url)
     try:
         await _fan_out_between_two_logs(sqlite_db, other, RedisBroker(redis_url), RedisBroker(redis_url))
     finally:
@@ -294,7 +257,7 @@ async def test_events_published_by_another_os_process_arrive_live(postgres_url: 
 async def test_concurrent_publishers_on_two_servers_give_every_subscriber_every_event_once_in_order(
         postgres_url: str, pg_db: AsyncEngine) -> None:
     interview = new_interview()
-    other = await migrated(postgres_url)
+    other = await open_database(postgres_url)
     per_publisher, publishers = 40, 4
     total = per_publisher * publishers
     try:

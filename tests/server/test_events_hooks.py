@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from interview_engine import Engine, Settings
 from interview_engine.testing.fakes import FakeEvaluator, FakeQuestionSource
 from interview_engine_server.brokers import configured_redis_url, make_broker
 from interview_engine_server.brokers.memory import InProcessBroker
-from interview_engine_server.db import run_server_migrations
+from interview_engine_server.db import open_database
 from interview_engine_server.events import Event, EventLog
 from interview_engine_server.hooks import ServerHooks
 from interview_engine_server.webhook_tables import webhook_messages
@@ -34,13 +33,6 @@ SPEC = {"role": "backend engineer", "question_count": 2, "max_follow_ups": 0}
 ANSWER = "I would put a queue in front of the workers and make every consumer idempotent."
 
 
-async def migrated(url: str) -> AsyncEngine:
-    db = create_async_engine(url, pool_pre_ping=True)
-    async with db.begin() as conn:
-        await conn.run_sync(run_server_migrations)
-    return db
-
-
 async def stored_webhooks(db: AsyncEngine) -> list[dict[str, object]]:
     async with db.connect() as conn:
         rows = (await conn.execute(sa.select(webhook_messages.c.body).order_by(webhook_messages.c.created_at))).all()
@@ -49,13 +41,6 @@ async def stored_webhooks(db: AsyncEngine) -> list[dict[str, object]]:
 
 async def everything(events: EventLog, interview_id: str, *, recruiter: bool) -> list[Event]:
     return await events.read(tenant_id=TENANT, interview_id=interview_id, include_recruiter_only=recruiter)
-
-
-@pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    db = await migrated(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}")
-    yield db
-    await db.dispose()
 
 
 async def test_an_interview_becomes_events_and_webhooks_once_each(tmp_path: Path, sqlite_db: AsyncEngine) -> None:
@@ -130,7 +115,7 @@ async def test_an_arq_worker_process_publishes_evaluations_and_the_report_to_a_s
     settings = Settings(database_url=postgres_url, jobs="arq", redis_url=redis_url, transcriber=None,
                         emotion_analyzer=None, evaluator="fake", plugin_modules="interview_engine.testing.plugin",
                         question_source="fake")
-    db = await migrated(postgres_url)
+    db = await open_database(postgres_url)
     broker = make_broker(database_url=postgres_url, redis_url=configured_redis_url(settings))
     try:
         async with EventLog(db, broker) as events, WebhookService(db) as webhooks, Engine(settings) as engine:

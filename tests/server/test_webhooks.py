@@ -13,7 +13,7 @@ import signal
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,25 +39,6 @@ pytestmark = pytest.mark.anyio
 
 TENANT = "acme"
 FAST = {"poll_interval_s": 0.05, "timeout_s": 2.0}
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
-
-
-@pytest.fixture
-async def sqlite_db(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    db = await open_database(sqlite_url)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-async def pg_db(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    db = await open_database(postgres_url)
-    yield db
-    await db.dispose()
 
 
 @dataclass
