@@ -76,8 +76,10 @@ def test_a_spoken_answer_with_a_network_cut_then_a_typed_one(
     assert "peer_id" not in first and restart["restart"] is True and restart["peer_id"]
     shot(page, "reconnected")
     widget.get_by_role("button", name="Done answering").click()  # with typed text: the typed answer
-    widget.get_by_role("button", name="Finish the interview").click()
-    expect(widget.get_by_role("heading", name="Thank you")).to_be_visible()
+    finish = widget.get_by_role("button", name="Finish the interview")
+    expect(finish).not_to_have_attribute("aria-disabled", "true", timeout=30_000)  # a click before is ignored
+    finish.click()
+    expect(widget.get_by_role("heading", name="Thank you")).to_be_visible(timeout=30_000)
     shot(page, "finished")
 
     report = browser_server.wait_for_report(created["interview_id"])
