@@ -434,3 +434,53 @@ async def test_a_live_subscriber_survives_a_failed_read_and_retries(
 async def _collect(stream: AsyncIterator[Event], into: list[Event]) -> None:
     async for event in stream:
         into.append(event)
+
+
+async def test_a_failed_fetch_of_announced_events_is_caught_up_at_once_not_at_the_next_periodic_pass(
+        sqlite_db: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    interview = new_interview()
+    async with EventLog(sqlite_db, InProcessBroker(), catchup_interval_s=60) as log:
+        got: list[Event] = []
+        consumer = asyncio.create_task(_collect(log.subscribe(tenant_id=TENANT, interview_id=interview), got))
+        await publish_n(log, interview, 1, tag="live")
+        await wait_for(lambda: len(got) == 1)
+        read_after = log._read_after
+        fetch_failures = 1
+
+        async def fetch_fails_once(tenant_id: str | None, *args: Any) -> list[Event]:
+            nonlocal fetch_failures
+            if tenant_id is None and fetch_failures:  # the shared fetch of announced events, not a catch-up
+                fetch_failures -= 1
+                raise sa.exc.OperationalError("SELECT", {}, ConnectionResetError("connection cut mid-read"))
+            return await read_after(tenant_id, *args)
+
+        monkeypatch.setattr(log, "_read_after", fetch_fails_once)
+        await publish_n(log, interview, 1, tag="announced", start=1)
+        await wait_for(lambda: len(got) == 2, timeout=5)
+        assert fetch_failures == 0 and [e.seq for e in got] == [1, 2]
+        consumer.cancel()
+
+
+async def test_a_subscriber_whose_read_fails_while_going_live_retries_instead_of_ending(
+        sqlite_db: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    interview = new_interview()
+    async with EventLog(sqlite_db, InProcessBroker(), catchup_interval_s=60) as log:
+        await publish_n(log, interview, 1, tag="stored")
+        read_after = log._read_after
+        reads = 0
+
+        async def second_read_fails(*args: Any) -> list[Event]:
+            nonlocal reads
+            reads += 1
+            if reads == 2:  # the replay succeeded; the read made while going live finds the database away
+                raise ConnectionResetError(104, "Connection reset by peer")
+            return await read_after(*args)
+
+        monkeypatch.setattr(log, "_read_after", second_read_fails)
+        got: list[Event] = []
+        consumer = asyncio.create_task(_collect(log.subscribe(tenant_id=TENANT, interview_id=interview), got))
+        await wait_for(lambda: reads >= 2)
+        await publish_n(log, interview, 2, tag="live", start=1)
+        await wait_for(lambda: len(got) == 3, timeout=5)
+        assert not consumer.done() and [e.seq for e in got] == [1, 2, 3]
+        consumer.cancel()

@@ -339,8 +339,7 @@ class EventLog:
                 yield event
             sub.live = True
             sub.queued_upto = sub.cursor
-            async for event in self._catch_up(sub, interview_id):  # what was committed while going live
-                yield event
+            sub.poked = True  # read what was committed while going live, with the retries of any later read
             while not sub.closed:
                 if sub.lagged:
                     raise SubscriberLagged(format_event_id(sub.cursor) if sub.cursor else None, self._queue_size)
@@ -412,7 +411,9 @@ class EventLog:
                     self._offer(stream, event)
                 stream.fetched = page[-1].seq
         except Exception:
-            log.exception("reading new events of interview %s failed; subscribers will catch up", interview_id)
+            log.exception("reading new events of interview %s failed; catching its subscribers up from the table",
+                          interview_id)
+            self._catchup_now.set()  # now, not at the next periodic pass: the catch-up retries until it reads
 
     def _offer(self, stream: _LocalStream, event: Event) -> None:
         for sub in list(stream.subscribers):
