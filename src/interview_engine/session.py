@@ -186,8 +186,13 @@ class Session:
 
     @classmethod
     async def load(cls, ctx: SessionContext, interview_id: str, *, tenant: str) -> Session:
-        """The tenant's interview from the store; InterviewNotFound for a missing or foreign one."""
-        return cls(ctx, *await _read(ctx.store, interview_id, tenant))
+        """The tenant's interview from the store; InterviewNotFound for a missing or foreign one. When its
+        candidate had got ahead of the plan and the answering process stopped before the next place was
+        filled, the place is filled as that answer would have (``plan_wait_s`` for the planning job, then
+        the bank), so a resumed interview always has its current question."""
+        session = cls(ctx, *await _read(ctx.store, interview_id, tenant))
+        await session._await_plan(anyio.current_time() + ctx.plan_wait_s)
+        return session
 
     async def refresh(self) -> None:
         """Reload state, questions and answers from the store: another session or process may have moved
@@ -298,8 +303,8 @@ class Session:
 
     async def _await_plan(self, deadline: float) -> None:
         """When every stored question is answered but the plan is not complete (the candidate got ahead of
-        the planning job), wait for the job until ``deadline`` (``plan_wait_s`` after the answer was stored:
-        the wait overlaps the follow-up decision's), then fill the place without it."""
+        the planning job), wait for the job until ``deadline`` (``plan_wait_s`` after the answer was stored,
+        overlapping the follow-up decision's wait, or after a load), then fill the place without it."""
         if self.current_question is not None or self.finished or is_planned(self.spec, self._questions):
             return
         with anyio.CancelScope(deadline=deadline):

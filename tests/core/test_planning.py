@@ -199,3 +199,19 @@ async def test_the_planning_job_stops_generating_once_every_place_is_filled(tmp_
         await engine.jobs.drain(timeout=10)
         assert source.allowed == 9  # one draft found its place taken; the job asked for no more
         assert await _kinds(engine, session.id) == [(0, 0, "bank"), (1, 0, "bank")]
+
+
+async def test_a_crash_after_an_answer_ahead_of_the_plan_resumes_with_the_next_place_filled(tmp_path: Path) -> None:
+    stalled = MeteredPlan()  # the model never gets to plan: only the bank can fill the next place
+    async with Engine(_settings(tmp_path, plan_wait_s=30), question_source=stalled,
+                      evaluator=FakeEvaluator()) as first:
+        session = await first.start({"role": "backend", "question_count": 3})
+        with anyio.move_on_after(0.5):  # the process dies while the answer waits for the plan
+            await session.answer(session.questions[0].id, ANSWER)
+        assert [(q.ordinal, q.kind) for q in await first.store.list_questions(session.id)] == [(0, "bank")]
+    async with Engine(_settings(tmp_path), question_source=MeteredPlan(), evaluator=FakeEvaluator()) as second:
+        with anyio.fail_after(5):
+            resumed = await second.resume(session.id)
+        current = resumed.current_question
+        assert current is not None and (current.ordinal, current.kind) == (1, "bank")
+        assert await _kinds(second, session.id) == [(0, 0, "bank"), (1, 0, "bank")]
