@@ -15,16 +15,16 @@ import sqlalchemy as sa
 
 from .conftest import Server, running_server
 
-DRAFT_STATEMENTS = 5
-"""Authenticate (the interview's server record), load the session (interview, questions, answers), upsert
-the draft."""
-ANSWER_STATEMENTS = 28
-"""Authenticate 1, load the session 3; the store records the answer in one transaction (lock and read the
-interview, its questions' slots, insert the answer, its pending evaluation and its job: 6); events
+DRAFT_STATEMENTS = 4
+"""Authenticate (the interview's server record), load the session (the interview; its questions with their
+answers), upsert the draft."""
+ANSWER_STATEMENTS = 26
+"""Authenticate 1, load the session 2; the store records the answer in one transaction (lock and read the
+interview, its questions' slots, insert the answer, its pending evaluation and its job: 5); events
 answer.recorded and question.asked (2 each); the timing, the cleared draft and the next question's clock (3,
-one transaction). The evaluation job: read and start the job (2), read the evaluation, answer, interview and
-questions (4), settle (1), both evaluation.updated events (3, one transaction), finalize reads the interview
-(1), finish the job (1)."""
+one transaction). The evaluation job: read and start the job (2), read the evaluation (1), load the interview
+with its questions and answers (2), settle (1), both evaluation.updated events (3, one transaction), finalize
+reads the interview (1), finish the job (1)."""
 
 BACKGROUND = ("server_webhook_deliveries",)
 """The webhook runner polls on its own schedule; its statements are not the request's."""

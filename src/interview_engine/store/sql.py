@@ -171,6 +171,21 @@ class SQLStore:
             return _interview(await _interview_row(conn, interview_id, tenant))
 
     @shielded
+    async def load_interview(
+        self, interview_id: str, *, tenant: str | None = None
+    ) -> tuple[Interview, list[Question], list[Answer]]:
+        async with self.reads.connect() as conn:
+            interview = _interview(await _interview_row(conn, interview_id, tenant))
+            rows = (await conn.execute(_QUESTIONS_AND_ANSWERS, {"interview_id": interview_id})).all()
+        questions, answers = [], []
+        for row in rows:
+            columns = row._mapping
+            questions.append(Question.model_validate({c.name: columns[c] for c in t.questions.c}))
+            if columns[t.answers.c.id] is not None:
+                answers.append(Answer.model_validate({c.name: columns[c] for c in t.answers.c}))
+        return interview, questions, answers
+
+    @shielded
     async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
         async with self.reads.connect() as conn:
             rows = (await conn.execute(listing_select(query))).mappings().all()
@@ -389,6 +404,13 @@ _SLOTS = (sa.select(t.questions.c.id, t.questions.c.ordinal, t.questions.c.depth
                     t.answers.c.id.is_not(None).label("answered"))
           .select_from(t.questions.outerjoin(t.answers, t.answers.c.question_id == t.questions.c.id))
           .where(t.questions.c.interview_id == sa.bindparam("interview_id")))
+_QUESTIONS_AND_ANSWERS = (
+    sa.select(t.questions, t.answers)
+    .select_from(t.questions.outerjoin(t.answers, t.answers.c.question_id == t.questions.c.id))
+    .where(t.questions.c.interview_id == sa.bindparam("interview_id"))
+    .order_by(t.questions.c.ordinal, t.questions.c.depth)
+    .set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+)
 _INSERT_ANSWER = t.answers.insert()
 _INSERT_EVALUATION = t.evaluations.insert()
 _INSERT_JOB = t.jobs.insert()
