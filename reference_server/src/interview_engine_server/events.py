@@ -275,6 +275,7 @@ class EventLog:
         published = await self._append(tenant_id, interview_id, checked, now) if len(checked) > 1 else None
         if published is None:  # one at a time (a batch with a dedupe key taken: a retried job's)
             published = [await self._append_one(tenant_id, interview_id, new, now) for new in checked]
+        self._hand_over(interview_id, published)
         for event in published:
             try:
                 await self._broker.publish(interview_id, event.seq)
@@ -424,11 +425,25 @@ class EventLog:
 
     # fan-out in this process
 
+    def _hand_over(self, interview_id: str, published: list[Event]) -> None:
+        """Offer events this process just stored to its own subscribers, so that their notice (which comes
+        back to this process too) needs no read of the table. Only when they follow what was fetched:
+        otherwise the notice's read fills the gap."""
+        stream = self._local.get(interview_id)
+        if stream is None or not published:
+            return
+        for event in published:
+            self._offer(stream, event)
+        if stream.fetched is None or stream.fetched >= published[0].seq - 1:
+            stream.fetched = max(stream.fetched or 0, published[-1].seq)
+
     def _on_notice(self, interview_id: str, seq: int) -> None:
         stream = self._local.get(interview_id)
         if stream is None:
             return
         stream.wanted = max(stream.wanted, seq)
+        if stream.fetched is not None and stream.fetched >= seq:
+            return  # handed over already (or fetched)
         if stream.fetcher is None or stream.fetcher.done():
             stream.fetcher = asyncio.create_task(self._fetch(interview_id, stream), name="event-log-fetch")
 
