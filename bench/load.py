@@ -188,8 +188,9 @@ def bench_backend(backend: str, levels: list[int], workdir: Path, workers: int =
         url = f"{base}/{database}"
     else:
         url = f"sqlite+aiosqlite:///{workdir}/load.db"
+    pool = str(20 // workers)  # every process's pools together stay within Postgres's 100 connections
     environment = {**FAST_TEST_ENVIRONMENT, "INTERVIEW_ENGINE_DATABASE_URL": url,
-                   "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET, "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": "20"}
+                   "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET, "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": pool}
     rows = []
     try:
         with ServerProcess(workdir / f"{backend}-{workers}", environment,
