@@ -12,9 +12,12 @@ The first row (one candidate alone) is the baseline: the latency ratios beside e
 costs. ``cpu ms/req`` is the server process's CPU time per request (everything it does for the request,
 evaluations and events included): 1000 divided by it bounds what one core can serve.
 
-    python bench/load.py [--concurrency 1 100 250 500] [--backends sqlite postgres]
+    python bench/load.py [--concurrency 1 100 250 500] [--backends sqlite postgres] [--workers 2]
 
-Target: 500 concurrent interviews at one action per second each, p99 under 100 ms, 0 errors.
+Target: 500 concurrent interviews at one action per second each, p99 under 100 ms, 0 errors, from one
+server process. ``--workers N`` adds Postgres rows for ``serve --workers N`` (N processes; events fan out
+through Postgres LISTEN/NOTIFY, rate limits are per process): a scale-out figure, not the target's, and
+``cpu ms/req`` then sums every server process.
 """
 
 from __future__ import annotations
@@ -122,9 +125,17 @@ class Candidate:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its children, e.g. uvicorn's workers (Linux /proc)."""
+    pids, total = [pid], 0.0
+    for current in pids:
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def run_load(url: str, api_key: str, concurrency: int, server_pid: int) -> dict[str, Any]:
@@ -169,24 +180,26 @@ async def postgres_database(create: bool, name: str) -> None:
         await conn.close()
 
 
-def bench_backend(backend: str, levels: list[int], workdir: Path) -> list[dict[str, Any]]:
-    database = f"ie_load_{os.getpid()}"
+def bench_backend(backend: str, levels: list[int], workdir: Path, workers: int = 1) -> list[dict[str, Any]]:
+    database = f"ie_load_{os.getpid()}_{workers}"
     if backend == "postgres":
         asyncio.run(postgres_database(True, database))
         base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         url = f"{base}/{database}"
     else:
         url = f"sqlite+aiosqlite:///{workdir}/load.db"
+    pool = str(20 // workers)  # every process's pools together stay within Postgres's 100 connections
     environment = {**FAST_TEST_ENVIRONMENT, "INTERVIEW_ENGINE_DATABASE_URL": url,
-                   "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET, "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": "20"}
+                   "INTERVIEW_ENGINE_SERVER_SECRET_KEY": SECRET, "INTERVIEW_ENGINE_SERVER_DB_POOL_SIZE": pool}
     rows = []
     try:
-        with ServerProcess(workdir / backend, environment, arguments=("--no-access-log",)) as server:
+        with ServerProcess(workdir / f"{backend}-{workers}", environment,
+                           arguments=("--no-access-log", "--workers", str(workers))) as server:
             api_key = server.credentials().api_key
             for level in levels:
                 assert server.process is not None
                 row = asyncio.run(run_load(server.url, api_key, level, server.process.pid))
-                rows.append({"backend": backend, **row})
+                rows.append({"backend": backend, "workers": workers, **row})
                 _print_row(rows[-1], rows[0])
     finally:
         if backend == "postgres":
@@ -194,14 +207,15 @@ def bench_backend(backend: str, levels: list[int], workdir: Path) -> list[dict[s
     return rows
 
 
-HEADER = (f"{'backend':9}{'N':>5}{'interviews/s':>14}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+HEADER = (f"{'backend':12}{'N':>5}{'interviews/s':>14}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
           f"{'p50 x':>7}{'p99 x':>7}{'errors':>8}{'ws missed':>10}{'cpu ms/req':>11}")
 
 
 def _print_row(row: dict[str, Any], baseline: dict[str, Any]) -> None:
     row["p50_vs_baseline"] = round(row["p50_ms"] / baseline["p50_ms"], 2)
     row["p99_vs_baseline"] = round(row["p99_ms"] / baseline["p99_ms"], 2)
-    print(f"{row['backend']:9}{row['concurrency']:5d}{row['interviews_per_s']:14.2f}{row['requests_per_s']:8.1f}"
+    label = row["backend"] if row["workers"] == 1 else f"{row['backend']} x{row['workers']}"
+    print(f"{label:12}{row['concurrency']:5d}{row['interviews_per_s']:14.2f}{row['requests_per_s']:8.1f}"
           f"{row['p50_ms']:9.1f}{row['p99_ms']:9.1f}{row['max_ms']:9.1f}{row['p50_vs_baseline']:6.1f}x"
           f"{row['p99_vs_baseline']:6.1f}x{row['errors']:8d}{row['ws_questions_missed']:10d}"
           f"{row['server_cpu_ms_per_request']:11.2f}", flush=True)
@@ -213,14 +227,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 100, 250, 500])
     parser.add_argument("--backends", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    parser.add_argument("--workers", type=int, default=1,
+                        help="also run Postgres with this many server processes (the target is for one)")
     args = parser.parse_args()
     print(HEADER)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends:
             rows += bench_backend(backend, args.concurrency, Path(tmp))
+        if args.workers > 1:
+            rows += bench_backend("postgres", args.concurrency, Path(tmp), workers=args.workers)
     target = {f"{r['backend']} N={r['concurrency']}": r["p99_ms"] < 100 and r["errors"] == 0
-              and r["ws_questions_missed"] == 0 for r in rows if r["concurrency"] == 500}
+              and r["ws_questions_missed"] == 0 for r in rows if r["concurrency"] == 500 and r["workers"] == 1}
     if target:
         print("target (500 concurrent, p99 < 100 ms, 0 errors): " +
               ", ".join(f"{k} {'met' if ok else 'MISSED'}" for k, ok in target.items()))

@@ -58,9 +58,9 @@ async def _settle(
         return
     try:
         if existing.status == "pending":
-            answer = await ctx.store.get_answer(answer_id)
-            interview = await ctx.store.get_interview(answer.interview_id)
-            question = next(q for q in await ctx.store.list_questions(interview.id) if q.id == answer.question_id)
+            interview, questions, answers = await ctx.store.load_interview(existing.interview_id)
+            answer = next(a for a in answers if a.id == answer_id)
+            question = next(q for q in questions if q.id == answer.question_id)
             evaluation = await decide(interview.spec, question, answer)
             if await ctx.store.settle_evaluation(evaluation):
                 await call_lifecycle(ctx.plugins, "after_answer_evaluated", interview=interview, answer=answer,

@@ -64,7 +64,6 @@ from .models import (
 from .order import Slot, check_answer
 from .planning import fill_next, is_planned, opening, planning_job
 from .plugins import call_lifecycle
-from .store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +189,7 @@ class Session:
         candidate had got ahead of the plan and the answering process stopped before the next place was
         filled, the place is filled as that answer would have (``plan_wait_s`` for the planning job, then
         the bank), so a resumed interview always has its current question."""
-        session = cls(ctx, *await _read(ctx.store, interview_id, tenant))
+        session = cls(ctx, *await ctx.store.load_interview(interview_id, tenant=tenant))
         await session._await_plan(anyio.current_time() + ctx.plan_wait_s)
         return session
 
@@ -201,7 +200,7 @@ class Session:
             await self._reload()
 
     async def _reload(self) -> None:
-        self._interview, questions, answers = await _read(self._ctx.store, self.id, self.tenant)
+        self._interview, questions, answers = await self._ctx.store.load_interview(self.id, tenant=self.tenant)
         self._questions = sorted(questions, key=lambda q: q.sort_key)
         self._answers = {a.question_id: a for a in answers}
 
@@ -398,8 +397,3 @@ class Session:
                 delay = min(delay * 2, max_delay)
 
 
-async def _read(store: Store, interview_id: str, tenant: str) -> tuple[Interview, list[Question], list[Answer]]:
-    """An interview with its questions and answers, as the tenant sees it."""
-    interview = await store.get_interview(interview_id, tenant=tenant)
-    return interview, await store.list_questions(interview_id, tenant=tenant), await store.list_answers(
-        interview_id, tenant=tenant)

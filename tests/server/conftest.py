@@ -79,8 +79,10 @@ def server_settings(**overrides: Any) -> ServerSettings:
     return ServerSettings(**(values | overrides))
 
 
-def engine_settings(database: Path, **overrides: Any) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{database}", plugins="", **overrides)
+def engine_settings(database: Path | str, **overrides: Any) -> Settings:
+    """The SDK's settings on ``database``: a SQLite file, or a database URL."""
+    url = database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
+    return Settings(database_url=url, plugins="", **overrides)
 
 
 @dataclass
@@ -161,9 +163,12 @@ class Server:
 
 
 @contextmanager
-def running_server(database: Path, **settings: Any) -> Iterator[Server]:
-    """An app on ``database`` with instant fake providers and the tenants acme and globex."""
-    engine = Engine(engine_settings(database), question_source=FakeQuestionSource(), evaluator=FakeEvaluator())
+def running_server(database: Path | str, *, engine_overrides: dict[str, Any] | None = None,
+                   **settings: Any) -> Iterator[Server]:
+    """An app on ``database`` (a SQLite file or a database URL) with instant fake providers and the tenants
+    acme and globex; ``engine_overrides`` are SDK settings."""
+    engine = Engine(engine_settings(database, **(engine_overrides or {})), question_source=FakeQuestionSource(),
+                    evaluator=FakeEvaluator())
     app = create_app(server_settings(**settings), engine=engine)
     with TestClient(app) as client:
         services: Services = app.state.services

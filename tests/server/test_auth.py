@@ -87,6 +87,32 @@ def test_access_token_is_not_a_candidate_token() -> None:
     assert tokens.kind_of(access.token) == "access"
 
 
+def test_a_token_is_verified_once_then_only_its_expiry_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interview_engine_server.auth import tokens as module
+    from interview_engine_server.errors import Unauthenticated
+
+    tokens = _tokens()
+    issued = tokens.issue_candidate(tenant_id="acme", interview_id="a" * 32, version=1)
+    assert tokens.verify_candidate(issued.token).version == 1
+    decodes: list[str] = []
+    real_decode = module.jwt.decode
+
+    def decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decodes.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(module.jwt, "decode", decode)
+    assert tokens.kind_of(issued.token) == "candidate"
+    assert tokens.verify_candidate(issued.token).version == 1
+    assert decodes == []  # from the cache: no signature check, no parsing
+    with pytest.raises(Unauthenticated):  # the cache holds a candidate token, not an access token
+        tokens.verify_access(issued.token)
+    later = time.time() + 16 * 60
+    monkeypatch.setattr(module.time, "time", lambda: later)
+    with pytest.raises(Unauthenticated, match="expired"):
+        tokens.verify_candidate(issued.token)
+
+
 # over HTTP
 
 

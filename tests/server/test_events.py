@@ -25,7 +25,15 @@ from interview_engine_server.brokers.memory import InProcessBroker
 from interview_engine_server.brokers.postgres import PostgresBroker
 from interview_engine_server.brokers.redis import RedisBroker
 from interview_engine_server.db import open_database
-from interview_engine_server.events import Event, EventLog, InvalidEventId, SubscriberLagged, events, format_event_id
+from interview_engine_server.events import (
+    Event,
+    EventLog,
+    InvalidEventId,
+    NewEvent,
+    SubscriberLagged,
+    events,
+    format_event_id,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -146,6 +154,42 @@ async def test_replay_after_an_id_in_order_with_recruiter_only_events_filtered(a
         with pytest.raises(ValueError, match="JSON-safe"):
             await log.publish(tenant_id=TENANT, interview_id=interview, type="question.asked",
                               data={"x": float("nan")})
+
+
+async def test_events_published_here_reach_live_subscribers_here_without_reading_them_back(
+        any_db: AsyncEngine) -> None:
+    interview = new_interview()
+    async with EventLog(any_db, InProcessBroker()) as log:
+        received: list[Event] = []
+
+        async def consume() -> None:
+            async for event in log.subscribe(tenant_id=TENANT, interview_id=interview):
+                received.append(event)
+
+        consumer = asyncio.create_task(consume())
+        warm_up = await publish_n(log, interview, 2)
+        async with asyncio.timeout(10):
+            while len(received) < 2:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # the subscriber is live and idle
+        reads: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().startswith("SELECT"):
+                reads.append(statement)
+
+        sa.event.listen(any_db.sync_engine, "before_cursor_execute", record)
+        try:
+            published = await log.publish_all(tenant_id=TENANT, interview_id=interview, events=[
+                NewEvent("answer.recorded", {"i": 2}), NewEvent("question.asked", {"i": 3})])
+            async with asyncio.timeout(10):
+                while len(received) < 4:
+                    await asyncio.sleep(0.01)
+        finally:
+            sa.event.remove(any_db.sync_engine, "before_cursor_execute", record)
+            consumer.cancel()
+        assert received == warm_up + published
+        assert reads == []  # handed over in this process, not read back from the table
 
 
 async def test_dedupe_key_returns_the_first_event(any_db: AsyncEngine) -> None:
@@ -393,11 +437,12 @@ async def test_a_lost_notice_is_healed_by_the_periodic_catch_up(sqlite_db: Async
         async def publish(self, interview_id: str, seq: int) -> None:
             raise ConnectionError("broker down")
 
-    async with EventLog(sqlite_db, Deaf(), catchup_interval_s=0.2) as log:
+    async with EventLog(sqlite_db, Deaf(), catchup_interval_s=0.2) as log, \
+            EventLog(sqlite_db, Deaf()) as elsewhere:  # another process: its events are not handed over here
         got: list[Event] = []
         consumer = asyncio.create_task(_collect(log.subscribe(tenant_id=TENANT, interview_id=interview), got))
         await asyncio.sleep(0.1)
-        await publish_n(log, interview, 3)
+        await publish_n(elsewhere, interview, 3)
         await wait_for(lambda: len(got) == 3, timeout=3)
         consumer.cancel()
 
@@ -410,7 +455,8 @@ async def test_a_live_subscriber_survives_a_failed_read_and_retries(
         async def publish(self, interview_id: str, seq: int) -> None:
             pass
 
-    async with EventLog(sqlite_db, Deaf(), catchup_interval_s=0.2) as log:
+    async with EventLog(sqlite_db, Deaf(), catchup_interval_s=0.2) as log, \
+            EventLog(sqlite_db, Deaf()) as elsewhere:  # another process: its events are not handed over here
         got: list[Event] = []
         consumer = asyncio.create_task(_collect(log.subscribe(tenant_id=TENANT, interview_id=interview), got))
         await asyncio.sleep(0.1)
@@ -425,7 +471,7 @@ async def test_a_live_subscriber_survives_a_failed_read_and_retries(
             return await read_after(*args)
 
         monkeypatch.setattr(log, "_read_after", flaky)
-        await publish_n(log, interview, 3)
+        await publish_n(elsewhere, interview, 3)
         await wait_for(lambda: len(got) == 3, timeout=5)
         assert failures == 0 and not consumer.done()
         consumer.cancel()

@@ -191,6 +191,28 @@ def test_rate_limits_per_key_token_address_and_login(make_server: Any) -> None:
         _retry_after(client.get("/v1/health"))
 
 
+def test_the_in_process_limiter_slides_its_window_and_forgets_idle_keys() -> None:
+    from limits import parse
+
+    from interview_engine_server.ratelimits import LocalSlidingWindow
+
+    now = [1000 * 60.0]  # the start of a minute
+    limiter = LocalSlidingWindow(clock=lambda: now[0], sweep_s=60)
+    three = parse("3/minute")
+    assert [limiter.hit(three, "a") for _ in range(3)] == [None, None, None]
+    assert limiter.hit(three, "a") == pytest.approx(60)  # at most a window (then this one weighs 3 of 3)
+    assert limiter.hit(three, "b") is None  # per key
+    now[0] += 60
+    assert limiter.hit(three, "a") == pytest.approx(20)  # the previous minute still weighs 3
+    now[0] += 20
+    assert limiter.hit(three, "a") is None  # it weighs 2 now: one more fits
+    assert limiter.hit(three, "a") is not None
+    assert len(limiter) == 2
+    now[0] += 180
+    assert limiter.hit(three, "c") is None
+    assert len(limiter) == 1  # a and b were idle for two windows
+
+
 def test_rate_limits_are_shared_through_redis(make_server: Any, redis_url: str) -> None:
     """Two server processes' limiters count together when they share a Redis storage."""
     with make_server(rate_limit_storage=redis_url, rate_limit_ip="4/minute") as first, \

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -56,6 +59,16 @@ def run_server_migrations(sync_connection: Connection, revision: str = "heads") 
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = sync_connection
     command.upgrade(config, revision)
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing`` and ``on_conflict_do_update``
+    (the server runs on Postgres and SQLite only)."""
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite_dialect.insert
+    raise ConfigurationError(f"the server supports Postgres and SQLite, not {dialect}")
 
 
 def reads(db: AsyncEngine) -> AsyncEngine:

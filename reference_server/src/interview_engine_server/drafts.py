@@ -3,17 +3,17 @@ One draft per interview, for the current question; it is cleared when that quest
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
-from .db import reads
+from .db import dialect_insert, reads
 from .fields import RecordId, SafeText
 
 MAX_DRAFT_CHARS = 20_000
@@ -37,30 +37,40 @@ class Drafts:
         self._db = db
 
     async def save(self, interview_id: str, request: DraftRequest) -> Draft:
+        """Replace the interview's draft (one statement: the last writer wins)."""
         draft = Draft(question_id=request.question_id, text=request.text, updated_at=utcnow())
-        mine = t.drafts.c.interview_id == interview_id
         async with self._db.begin() as conn:
-            updated = await conn.execute(t.drafts.update().where(mine).values(**draft.model_dump()))
-            if updated.rowcount == 0:
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(t.drafts.insert(), {"interview_id": interview_id, **draft.model_dump()})
-                except IntegrityError:  # another request inserted first: last writer wins
-                    await conn.execute(t.drafts.update().where(mine).values(**draft.model_dump()))
+            await conn.execute(_save(conn.dialect.name), {"interview_id": interview_id, **draft.model_dump()})
         return draft
 
     async def get(self, interview_id: str, question_id: str | None) -> Draft | None:
         """The draft for ``question_id`` (a draft for an earlier question is stale and not returned)."""
         if question_id is None:
             return None
-        query = sa.select(t.drafts).where(t.drafts.c.interview_id == interview_id,
-                                          t.drafts.c.question_id == question_id)
         async with reads(self._db).connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
+            params = {"b_interview": interview_id, "b_question": question_id}
+            row = (await conn.execute(_GET, params)).mappings().first()
         return None if row is None else Draft(question_id=row["question_id"], text=row["text"],
                                               updated_at=row["updated_at"])
 
-    async def clear(self, interview_id: str, question_id: str) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(t.drafts.delete().where(t.drafts.c.interview_id == interview_id,
-                                                       t.drafts.c.question_id == question_id))
+
+_THIS_DRAFT = (t.drafts.c.interview_id == sa.bindparam("b_interview"),
+               t.drafts.c.question_id == sa.bindparam("b_question"))
+_GET = sa.select(t.drafts).where(*_THIS_DRAFT)
+_CLEAR = t.drafts.delete().where(*_THIS_DRAFT)
+"""Built once (they run on most candidate requests): SQLAlchemy neither rebuilds nor re-keys them."""
+
+
+async def clear_draft(conn: AsyncConnection, interview_id: str, question_id: str) -> None:
+    """In the caller's transaction: drop the draft of ``question_id`` (it has been answered)."""
+    await conn.execute(_CLEAR, {"b_interview": interview_id, "b_question": question_id})
+
+
+@functools.cache
+def _save(dialect: str) -> sa.Insert:
+    """Insert the draft, or replace the interview's draft: built once per dialect."""
+    insert = dialect_insert(dialect)(t.drafts)
+    save: sa.Insert = insert.on_conflict_do_update(
+        index_elements=[t.drafts.c.interview_id],
+        set_={name: insert.excluded[name] for name in ("question_id", "text", "updated_at")})
+    return save

@@ -19,31 +19,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, get_args
+from typing import Any, Self
 
 import anyio
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .brokers import Broker, make_broker
-from .db import metadata
+from .db import dialect_insert, metadata
+from .event_types import EVENT_TYPES, EventType, NewEvent
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Event", "EventLog", "EventType", "InvalidEventId", "SubscriberLagged", "make_broker"]
+__all__ = ["Event", "EventLog", "EventType", "InvalidEventId", "NewEvent", "SubscriberLagged", "make_broker"]
 
-EventType = Literal["question.asked", "answer.recorded", "evaluation.updated", "transcript.interim",
-                    "transcript.final", "proctoring.signal", "interview.paused", "interview.resumed",
-                    "interview.finished", "report.ready"]
-EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType))
 
 ID_WIDTH = 12
 
@@ -125,13 +122,32 @@ def _row_to_event(row: sa.Row[Any]) -> Event:
                  type=row.type, data=row.data, recruiter_only=row.recruiter_only, created_at=created)
 
 
-def _upsert(conn: AsyncConnection) -> Any:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise NotImplementedError(f"the event log supports Postgres and SQLite, not {dialect}")
+def _checked(new: NewEvent) -> NewEvent:
+    """The event with its data as JSON gives it back; ValueError for an unknown type or data JSON cannot hold."""
+    if new.type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {new.type!r}")
+    try:
+        data = json.loads(json.dumps(new.data, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"event data is not JSON-safe: {exc}") from exc
+    return replace(new, data=data)
+
+
+@functools.cache
+def _publishing(dialect: str) -> tuple[sa.Insert, sa.Insert]:
+    """The statements of a publish, built once per dialect: take the next ``last_seq`` seq numbers of the
+    interview's stream (creating it), returning the last and the stream's tenant; store one event unless
+    its dedupe key is taken, returning its seq."""
+    insert = dialect_insert(dialect)
+    stream = insert(event_streams)
+    next_seqs = stream.on_conflict_do_update(
+        index_elements=[event_streams.c.interview_id],
+        set_={"last_seq": event_streams.c.last_seq + stream.excluded.last_seq,
+              "updated_at": stream.excluded.updated_at},
+    ).returning(event_streams.c.last_seq, event_streams.c.tenant_id)
+    append = insert(events).on_conflict_do_nothing(index_elements=[events.c.interview_id, events.c.dedupe_key]) \
+        .returning(events.c.seq)
+    return next_seqs, append
 
 
 @dataclass(eq=False)
@@ -247,45 +263,63 @@ class EventLog:
                       recruiter_only: bool = False, dedupe_key: str | None = None) -> Event:
         """Append an event and announce it. With ``dedupe_key`` (unique per interview) a second publish of
         the same logical event returns the first one instead of appending a duplicate."""
-        if type not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {type!r}")
-        try:
-            data = json.loads(json.dumps(data, allow_nan=False))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"event data is not JSON-safe: {exc}") from exc
+        published = await self.publish_all(tenant_id=tenant_id, interview_id=interview_id, events=[
+            NewEvent(type, data, recruiter_only=recruiter_only, dedupe_key=dedupe_key)])
+        return published[0]
+
+    async def publish_all(self, *, tenant_id: str, interview_id: str, events: Sequence[NewEvent]) -> list[Event]:
+        """Append several events of one interview in one transaction, in order, and announce them; as
+        ``publish`` for each (one already published under its dedupe key is returned as it was)."""
+        checked = [_checked(new) for new in events]
         now = datetime.now(UTC)
+        published = await self._append(tenant_id, interview_id, checked, now) if len(checked) > 1 else None
+        if published is None:  # one at a time (a batch with a dedupe key taken: a retried job's)
+            published = [await self._append_one(tenant_id, interview_id, new, now) for new in checked]
+        self._hand_over(interview_id, published)
+        for event in published:
+            try:
+                await self._broker.publish(interview_id, event.seq)
+            except Exception as exc:  # the event is stored; catch-up delivers it
+                log.warning("could not announce event %s of interview %s (%s: %s); listeners will catch up",
+                            event.id, interview_id, exc.__class__.__name__, exc)
+        return published
+
+    async def _append(self, tenant_id: str, interview_id: str, new: list[NewEvent],
+                      now: datetime) -> list[Event] | None:
+        """Store events under the next seq numbers of the interview's stream (whose row lock orders
+        publishers until commit); None, with nothing stored, when one's dedupe key is taken."""
         async with self._db.connect() as conn:
             transaction = await conn.begin()
-            insert = _upsert(conn)
-            stmt = insert(event_streams).values(interview_id=interview_id, tenant_id=tenant_id, last_seq=1,
-                                                updated_at=now)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[event_streams.c.interview_id],
-                set_={"last_seq": event_streams.c.last_seq + 1, "updated_at": now},
-            ).returning(event_streams.c.last_seq, event_streams.c.tenant_id)
-            seq, owner = (await conn.execute(stmt)).one()
+            next_seqs, append = _publishing(conn.dialect.name)
+            last, owner = (await conn.execute(next_seqs, {
+                "interview_id": interview_id, "tenant_id": tenant_id, "last_seq": len(new), "updated_at": now,
+            })).one()
             if owner != tenant_id:
                 await transaction.rollback()
                 raise ValueError("the interview's events belong to another tenant")
-            inserted = (await conn.execute(insert(events).values(
-                interview_id=interview_id, seq=seq, tenant_id=tenant_id, type=type, data=data,
-                recruiter_only=recruiter_only, dedupe_key=dedupe_key, created_at=now,
-            ).on_conflict_do_nothing(index_elements=[events.c.interview_id, events.c.dedupe_key])
-                .returning(events.c.seq))).first()
-            if inserted is None:  # published before under this dedupe key: undo the seq, return that one
-                await transaction.rollback()
-                existing = (await conn.execute(sa.select(events).where(
-                    events.c.interview_id == interview_id, events.c.dedupe_key == dedupe_key))).one()
-                return _row_to_event(existing)
+            stored = []
+            for seq, event in enumerate(new, start=last - len(new) + 1):
+                row = {"interview_id": interview_id, "seq": seq, "tenant_id": tenant_id, "type": event.type,
+                       "data": event.data, "recruiter_only": event.recruiter_only, "dedupe_key": event.dedupe_key,
+                       "created_at": now}
+                if (await conn.execute(append, row)).first() is None:  # published before: undo the seqs
+                    await transaction.rollback()
+                    return None
+                stored.append(Event(id=format_event_id(seq), interview_id=interview_id, tenant_id=tenant_id,
+                                    type=event.type, data=event.data, recruiter_only=event.recruiter_only,
+                                    created_at=now))
             await transaction.commit()
-        event = Event(id=format_event_id(seq), interview_id=interview_id, tenant_id=tenant_id, type=type, data=data,
-                      recruiter_only=recruiter_only, created_at=now)
-        try:
-            await self._broker.publish(interview_id, seq)
-        except Exception as exc:  # the event is stored; catch-up delivers it
-            log.warning("could not announce event %s of interview %s (%s: %s); listeners will catch up",
-                        event.id, interview_id, exc.__class__.__name__, exc)
-        return event
+        return stored
+
+    async def _append_one(self, tenant_id: str, interview_id: str, new: NewEvent, now: datetime) -> Event:
+        """Store one event, or return the one stored earlier under its dedupe key."""
+        stored = await self._append(tenant_id, interview_id, [new], now)
+        if stored is not None:
+            return stored[0]
+        async with self._db.connect() as conn:
+            existing = (await conn.execute(sa.select(events).where(
+                events.c.interview_id == interview_id, events.c.dedupe_key == new.dedupe_key))).one()
+        return _row_to_event(existing)
 
     async def delete_interview(self, *, tenant_id: str, interview_id: str) -> None:
         """Remove every event of an interview (the interview itself is being deleted)."""
@@ -390,11 +424,25 @@ class EventLog:
 
     # fan-out in this process
 
+    def _hand_over(self, interview_id: str, published: list[Event]) -> None:
+        """Offer events this process just stored to its own subscribers, so that their notice (which comes
+        back to this process too) needs no read of the table. Only when they follow what was fetched:
+        otherwise the notice's read fills the gap."""
+        stream = self._local.get(interview_id)
+        if stream is None or not published:
+            return
+        for event in published:
+            self._offer(stream, event)
+        if stream.fetched is None or stream.fetched >= published[0].seq - 1:
+            stream.fetched = max(stream.fetched or 0, published[-1].seq)
+
     def _on_notice(self, interview_id: str, seq: int) -> None:
         stream = self._local.get(interview_id)
         if stream is None:
             return
         stream.wanted = max(stream.wanted, seq)
+        if stream.fetched is not None and stream.fetched >= seq:
+            return  # handed over already (or fetched)
         if stream.fetcher is None or stream.fetcher.done():
             stream.fetcher = asyncio.create_task(self._fetch(interview_id, stream), name="event-log-fetch")
 

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from interview_engine import Answer, Evaluation, Interview, Question, Report, hookimpl
 
+from .event_types import NewEvent
+
 if TYPE_CHECKING:  # the worker plugin imports this module in every SDK process: keep it light
     from .events import EventLog
     from .webhooks import WebhookEventType, WebhookService
@@ -57,12 +59,11 @@ class ServerHooks:
         """Where to publish; None to do nothing (see the worker plugin)."""
         return self._events, self._webhooks
 
-    async def _publish(self, interview: Interview, type: Any, data: dict[str, Any], *,
-                       dedupe_key: str | None, recruiter_only: bool = False) -> None:
+    async def _publish(self, interview: Interview, *events: NewEvent) -> None:
+        """Publish events of one occurrence together (one transaction)."""
         targets = await self._targets()
         if targets is not None:
-            await targets[0].publish(tenant_id=interview.tenant_id, interview_id=interview.id, type=type, data=data,
-                                     recruiter_only=recruiter_only, dedupe_key=dedupe_key)
+            await targets[0].publish_all(tenant_id=interview.tenant_id, interview_id=interview.id, events=events)
 
     async def _emit(self, interview: Interview, type: WebhookEventType, data: dict[str, Any]) -> None:
         targets = await self._targets()
@@ -77,39 +78,40 @@ class ServerHooks:
 
     @hookimpl
     async def after_question_asked(self, interview: Interview, question: Question) -> None:
-        await self._publish(interview, "question.asked", {
+        await self._publish(interview, NewEvent("question.asked", {
             "question_id": question.id, "ordinal": question.ordinal, "depth": question.depth, "kind": question.kind,
-            "text": question.text}, dedupe_key=f"question:{question.id}")
+            "text": question.text}, dedupe_key=f"question:{question.id}"))
 
     @hookimpl
     async def after_answer_recorded(self, interview: Interview, question: Question, answer: Answer) -> None:
-        await self._publish(interview, "answer.recorded", {
+        await self._publish(interview, NewEvent("answer.recorded", {
             "question_id": question.id, "answer_id": answer.id, "source": answer.source, "text": answer.text,
-            "duration_s": answer.duration_s}, dedupe_key=f"answer:{answer.id}")
+            "duration_s": answer.duration_s}, dedupe_key=f"answer:{answer.id}"))
 
     @hookimpl
     async def after_answer_evaluated(self, interview: Interview, answer: Answer, evaluation: Evaluation) -> None:
         status = {"answer_id": answer.id, "question_id": answer.question_id, "status": evaluation.status}
-        await self._publish(interview, "evaluation.updated", status, dedupe_key=f"evaluation:{answer.id}")
         scored = {**status, "scores": [s.model_dump(mode="json") for s in evaluation.scores],
                   "feedback": evaluation.feedback, "reason": evaluation.reason,
                   "flags": list(evaluation.flags)}
-        await self._publish(interview, "evaluation.updated", scored, recruiter_only=True,
-                            dedupe_key=f"evaluation-scores:{answer.id}")
+        await self._publish(interview, NewEvent("evaluation.updated", status, dedupe_key=f"evaluation:{answer.id}"),
+                            NewEvent("evaluation.updated", scored, recruiter_only=True,
+                                     dedupe_key=f"evaluation-scores:{answer.id}"))
 
     @hookimpl
     async def on_session_paused(self, interview: Interview) -> None:
-        await self._publish(interview, "interview.paused", {}, dedupe_key=None)
+        await self._publish(interview, NewEvent("interview.paused", {}))
 
     @hookimpl
     async def on_session_unpaused(self, interview: Interview) -> None:
-        await self._publish(interview, "interview.resumed", {}, dedupe_key=None)
+        await self._publish(interview, NewEvent("interview.resumed", {}))
 
     async def interview_finished(self, interview: Interview) -> None:
         """Publish ``interview.finished`` (event and webhook) now, before the report: the API calls this
         after ``Session.finish()``; ``on_session_finished`` later finds it done and adds nothing."""
         finished_at = interview.finished_at.isoformat() if interview.finished_at else None
-        await self._publish(interview, "interview.finished", {"finished_at": finished_at}, dedupe_key="finished")
+        await self._publish(interview, NewEvent("interview.finished", {"finished_at": finished_at},
+                                                  dedupe_key="finished"))
         await self._emit(interview, "interview.finished", interview_summary(interview))
 
     async def interview_deleted(self, *, tenant_id: str, interview_id: str) -> None:
@@ -126,7 +128,7 @@ class ServerHooks:
     @hookimpl
     async def on_session_finished(self, interview: Interview, report: Report) -> None:
         await self.interview_finished(interview)
-        await self._publish(interview, "report.ready", {"generated_at": report.generated_at.isoformat()},
-                            dedupe_key="report")
+        await self._publish(interview, NewEvent("report.ready", {"generated_at": report.generated_at.isoformat()},
+                                                dedupe_key="report"))
         await self._emit(interview, "report.ready", {**interview_summary(interview),
                                                      "report": report.model_dump(mode="json")})

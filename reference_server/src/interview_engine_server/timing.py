@@ -7,16 +7,16 @@ over, for the recruiter to weigh. The widget submits the draft when the time is 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import tables as t
-from .db import reads
+from .db import dialect_insert, reads
 from .records import InterviewRecord
 
 GRACE_S = 5.0
@@ -40,6 +40,51 @@ class AnswerTiming(BaseModel):
     over_limit: bool
 
 
+_MINE = t.interviews.c.interview_id == sa.bindparam("b_interview")
+_SHOW = (t.interviews.update()
+         .where(_MINE, sa.or_(t.interviews.c.clock_question_id.is_(None),
+                              t.interviews.c.clock_question_id != sa.bindparam("b_question")))
+         .values(clock_question_id=sa.bindparam("b_question"), clock_paused_s=0.0,
+                 clock_started_at=sa.bindparam("b_now", type_=t.UTC_TIME),
+                 clock_paused_at=sa.bindparam("b_paused_at", type_=t.UTC_TIME))
+         .returning(*t.interviews.c))
+_RECORD = sa.select(t.interviews).where(_MINE)
+"""Built once (they run on every answer and first showing): SQLAlchemy neither rebuilds nor re-keys them."""
+
+
+@functools.cache
+def _insert_timing(dialect: str) -> sa.Insert:
+    insert: sa.Insert = dialect_insert(dialect)(t.answer_timings).on_conflict_do_nothing()
+    return insert
+
+
+async def show_in(conn: AsyncConnection, record: InterviewRecord, question_id: str, now: datetime) -> InterviewRecord:
+    """In the caller's transaction: start the clock for ``question_id`` unless it already runs for it
+    (first showing wins)."""
+    if record.clock_question_id == question_id:
+        return record
+    params = {"b_interview": record.interview_id, "b_question": question_id, "b_now": now,
+              "b_paused_at": record.clock_paused_at and now}
+    row = (await conn.execute(_SHOW, params)).mappings().first()
+    if row is None:  # another request showed it first: its start stands
+        row = (await conn.execute(_RECORD, params)).mappings().one()
+    return InterviewRecord(**row)
+
+
+async def record_timing(conn: AsyncConnection, record: InterviewRecord, question_id: str,
+                        now: datetime) -> AnswerTiming:
+    """In the caller's transaction: store how long the answer to ``question_id`` took (idempotent per
+    question: an earlier attempt's timing stands)."""
+    clock = reading(record, now) if record.clock_question_id == question_id else None
+    limit = record.question_limit_s
+    taken = clock.elapsed_s if clock is not None else 0.0
+    timing = AnswerTiming(seconds_taken=round(taken, 3), limit_s=limit,
+                          over_limit=limit is not None and taken > limit + GRACE_S)
+    await conn.execute(_insert_timing(conn.dialect.name),
+                       {"interview_id": record.interview_id, "question_id": question_id, **timing.model_dump()})
+    return timing
+
+
 @dataclass(frozen=True)
 class Clock:
     """Reads and moves the clock of an interview's record."""
@@ -50,16 +95,8 @@ class Clock:
         """Start the clock for ``question_id`` unless it already runs for it (first showing wins)."""
         if record.clock_question_id == question_id:
             return record
-        values = {"clock_question_id": question_id, "clock_started_at": now, "clock_paused_s": 0.0,
-                  "clock_paused_at": record.clock_paused_at and now}
-        mine = t.interviews.c.interview_id == record.interview_id
-        not_yet = sa.or_(t.interviews.c.clock_question_id.is_(None), t.interviews.c.clock_question_id != question_id)
         async with self.db.begin() as conn:
-            row = (await conn.execute(t.interviews.update().where(mine, not_yet).values(**values)
-                                      .returning(*t.interviews.c))).mappings().first()
-            if row is None:  # another request showed it first: its start stands
-                row = (await conn.execute(sa.select(t.interviews).where(mine))).mappings().one()
-        return InterviewRecord(**row)
+            return await show_in(conn, record, question_id, now)
 
     async def pause(self, record: InterviewRecord, now: datetime) -> None:
         async with self.db.begin() as conn:
@@ -77,21 +114,6 @@ class Clock:
                                .where(t.interviews.c.interview_id == record.interview_id,
                                       t.interviews.c.clock_paused_at == record.clock_paused_at)
                                .values(clock_paused_at=None, clock_paused_s=paused_s))
-
-    async def record_answer(self, record: InterviewRecord, question_id: str, now: datetime) -> AnswerTiming:
-        """Store how long the answer to ``question_id`` took (idempotent per question)."""
-        clock = reading(record, now) if record.clock_question_id == question_id else None
-        limit = record.question_limit_s
-        taken = clock.elapsed_s if clock is not None else 0.0
-        timing = AnswerTiming(seconds_taken=round(taken, 3), limit_s=limit,
-                              over_limit=limit is not None and taken > limit + GRACE_S)
-        try:
-            async with self.db.begin() as conn:
-                await conn.execute(t.answer_timings.insert(), {"interview_id": record.interview_id,
-                                                               "question_id": question_id, **timing.model_dump()})
-        except IntegrityError:
-            pass  # recorded by an earlier attempt
-        return timing
 
     async def timings(self, interview_id: str) -> dict[str, AnswerTiming]:
         query = sa.select(t.answer_timings).where(t.answer_timings.c.interview_id == interview_id)

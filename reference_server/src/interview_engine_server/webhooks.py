@@ -30,10 +30,10 @@ from typing import Any, Literal, get_args
 import httpx
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from standardwebhooks import Webhook
 
+from .db import dialect_insert
 from .outbound import Resolver, UnsafeWebhookTarget, check_webhook_url, guarded_client, system_resolver
 from .webhook_tables import webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_messages
 
@@ -139,10 +139,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 def _clean_excerpt(raw: bytes) -> str:
     text = raw[:EXCERPT_BYTES].decode("utf-8", "replace")
     return "".join(c for c in text if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127))
-
-
-def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def _endpoint(row: sa.Row[Any], secret: str | None = None) -> WebhookEndpoint:
@@ -278,7 +274,7 @@ class WebhookService:
         message_id = _new_id("msg")
         async with self._db.begin() as conn:
             stored = await conn.execute(
-                _insert(conn)(webhook_messages).values(
+                dialect_insert(conn.dialect.name)(webhook_messages).values(
                     id=message_id, tenant_id=tenant_id, type=type, idempotency_key=idempotency_key, body=body,
                     created_at=now)
                 .on_conflict_do_nothing(index_elements=[webhook_messages.c.tenant_id,

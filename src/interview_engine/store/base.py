@@ -74,6 +74,14 @@ class Store(Protocol):
         """Raise InterviewNotFound when absent (or another tenant's)."""
         ...
 
+    async def load_interview(
+        self, interview_id: str, *, tenant: str | None = None
+    ) -> tuple[Interview, list[Question], list[Answer]]:
+        """The interview with its questions (in interview order, as ``list_questions``) and its answers
+        (in the order of their questions), read together: what a session loads on every request, so one
+        call instead of three. InterviewNotFound when absent (or another tenant's)."""
+        ...
+
     async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
         """The query's tenant's interviews matching its filters, filtered in the database (never by loading
         reports), newest first by ``(created_at, id)``, strictly after ``query.after``; build the page

@@ -163,12 +163,27 @@ class SQLStore:
             if questions:
                 await conn.execute(t.questions.insert(), [_question_row(q) for q in questions])
             if job is not None:
-                await conn.execute(t.jobs.insert(), _job_row(job))  # keyed by a fresh interview id
+                await conn.execute(_INSERT_JOB, _job_row(job))  # keyed by a fresh interview id
 
     @shielded
     async def get_interview(self, interview_id: str, *, tenant: str | None = None) -> Interview:
         async with self.reads.connect() as conn:
             return _interview(await _interview_row(conn, interview_id, tenant))
+
+    @shielded
+    async def load_interview(
+        self, interview_id: str, *, tenant: str | None = None
+    ) -> tuple[Interview, list[Question], list[Answer]]:
+        async with self.reads.connect() as conn:
+            interview = _interview(await _interview_row(conn, interview_id, tenant))
+            rows = (await conn.execute(_QUESTIONS_AND_ANSWERS, {"interview_id": interview_id})).all()
+        questions, answers = [], []
+        for row in rows:
+            columns = row._mapping
+            questions.append(Question.model_validate({c.name: columns[c] for c in t.questions.c}))
+            if columns[t.answers.c.id] is not None:
+                answers.append(Answer.model_validate({c.name: columns[c] for c in t.answers.c}))
+        return interview, questions, answers
 
     @shielded
     async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
@@ -240,15 +255,15 @@ class SQLStore:
         async with self.engine.begin() as conn:
             interview = _interview(await _interview_row(conn, answer.interview_id, tenant, lock=True))
             check_answer(interview.state, await _slots(conn, interview.id), answer.question_id)
-            await conn.execute(t.answers.insert(), _answer_row(answer))
+            await conn.execute(_INSERT_ANSWER, _answer_row(answer))
             if job is not None:
-                await conn.execute(t.evaluations.insert(), _pending_evaluation_row(answer))
-                await conn.execute(t.jobs.insert(), _job_row(job))  # keyed by a fresh answer id
+                await conn.execute(_INSERT_EVALUATION, _pending_evaluation_row(answer))
+                await conn.execute(_INSERT_JOB, _job_row(job))  # keyed by a fresh answer id
 
     @shielded
     async def get_answer(self, answer_id: str) -> Answer:
         async with self.reads.connect() as conn:
-            row = (await conn.execute(sa.select(t.answers).where(t.answers.c.id == answer_id))).mappings().first()
+            row = (await conn.execute(_ANSWER, {"b_answer": answer_id})).mappings().first()
         if row is None:
             raise KeyError(f"no answer with id {answer_id!r}")
         return Answer.model_validate(dict(row))
@@ -265,20 +280,15 @@ class SQLStore:
         if evaluation.status == "pending":
             raise ValueError("settle_evaluation takes a done or failed evaluation")
         row = _evaluation_row(evaluation)
-        del row["answer_id"]
+        row["b_answer"] = row.pop("answer_id")
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                t.evaluations.update()
-                .where(t.evaluations.c.answer_id == evaluation.answer_id, t.evaluations.c.status == "pending")
-                .values(**row)
-            )
+            result = await conn.execute(_SETTLE_EVALUATION, row)
         return bool(result.rowcount)
 
     @shielded
     async def get_evaluation(self, answer_id: str) -> Evaluation | None:
-        query = sa.select(t.evaluations).where(t.evaluations.c.answer_id == answer_id)
         async with self.reads.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
+            row = (await conn.execute(_EVALUATION, {"b_answer": answer_id})).mappings().first()
         return Evaluation.model_validate(dict(row)) if row else None
 
     @shielded
@@ -339,37 +349,25 @@ class SQLStore:
     @shielded
     async def get_job(self, key: str) -> JobRecord | None:
         async with self.reads.connect() as conn:
-            row = (await conn.execute(sa.select(t.jobs).where(t.jobs.c.key == key))).mappings().first()
+            row = (await conn.execute(_JOB, {"b_key": key})).mappings().first()
         return JobRecord.model_validate(dict(row)) if row else None
 
     @shielded
     async def start_job_attempt(self, key: str) -> int | None:
         async with self.engine.begin() as conn:
-            attempts: int | None = (await conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.key == key, t.jobs.c.status == "queued")
-                .values(attempts=t.jobs.c.attempts + 1)
-                .returning(t.jobs.c.attempts)
-            )).scalar()
+            attempts: int | None = (await conn.execute(_START_JOB_ATTEMPT, {"b_key": key})).scalar()
         return attempts
 
     @shielded
     async def defer_job(self, key: str, *, error: str, next_attempt_at: datetime) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.key == key, t.jobs.c.status == "queued")
-                .values(last_error=error, next_attempt_at=next_attempt_at)
-            )
+            await conn.execute(_DEFER_JOB, {"b_key": key, "last_error": error, "next_attempt_at": next_attempt_at})
 
     @shielded
     async def finish_job(self, key: str, *, error: str | None = None) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.key == key)
-                .values(status="failed" if error else "done", last_error=error)
-            )
+            status = "failed" if error else "done"
+            await conn.execute(_FINISH_JOB, {"b_key": key, "status": status, "last_error": error})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -392,11 +390,41 @@ async def _insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[st
 
 _INTERVIEW = sa.select(t.interviews).where(t.interviews.c.id == sa.bindparam("interview_id"))
 _TENANT_INTERVIEW = _INTERVIEW.where(t.interviews.c.tenant_id == sa.bindparam("tenant"))
+_LOCKED_INTERVIEW = _INTERVIEW.with_for_update()
+_LOCKED_TENANT_INTERVIEW = _TENANT_INTERVIEW.with_for_update()
 _LOCK_INTERVIEW = (t.interviews.update().where(t.interviews.c.id == sa.bindparam("interview_id"))
-                   .values(state=t.interviews.c.state))
+                   .values(state=t.interviews.c.state).returning(*t.interviews.c))
 _LOCK_TENANT_INTERVIEW = _LOCK_INTERVIEW.where(t.interviews.c.tenant_id == sa.bindparam("tenant"))
-"""The interview reads and SQLite's locking no-op update, built once (they run on every session load and
-every write): SQLAlchemy neither rebuilds them nor computes their cache keys again."""
+"""The interview reads and SQLite's locking no-op update (which returns the row it locked), built once (they
+run on every session load and every write): SQLAlchemy neither rebuilds them nor computes their cache keys
+again."""
+
+
+_SLOTS = (sa.select(t.questions.c.id, t.questions.c.ordinal, t.questions.c.depth,
+                    t.answers.c.id.is_not(None).label("answered"))
+          .select_from(t.questions.outerjoin(t.answers, t.answers.c.question_id == t.questions.c.id))
+          .where(t.questions.c.interview_id == sa.bindparam("interview_id")))
+_QUESTIONS_AND_ANSWERS = (
+    sa.select(t.questions, t.answers)
+    .select_from(t.questions.outerjoin(t.answers, t.answers.c.question_id == t.questions.c.id))
+    .where(t.questions.c.interview_id == sa.bindparam("interview_id"))
+    .order_by(t.questions.c.ordinal, t.questions.c.depth)
+    .set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+)
+_INSERT_ANSWER = t.answers.insert()
+_INSERT_EVALUATION = t.evaluations.insert()
+_INSERT_JOB = t.jobs.insert()
+_ANSWER = sa.select(t.answers).where(t.answers.c.id == sa.bindparam("b_answer"))
+_EVALUATION = sa.select(t.evaluations).where(t.evaluations.c.answer_id == sa.bindparam("b_answer"))
+_SETTLE_EVALUATION = t.evaluations.update().where(t.evaluations.c.answer_id == sa.bindparam("b_answer"),
+                                                  t.evaluations.c.status == "pending")
+_JOB = sa.select(t.jobs).where(t.jobs.c.key == sa.bindparam("b_key"))
+_START_JOB_ATTEMPT = (t.jobs.update().where(t.jobs.c.key == sa.bindparam("b_key"), t.jobs.c.status == "queued")
+                      .values(attempts=t.jobs.c.attempts + 1).returning(t.jobs.c.attempts))
+_DEFER_JOB = t.jobs.update().where(t.jobs.c.key == sa.bindparam("b_key"), t.jobs.c.status == "queued")
+_FINISH_JOB = t.jobs.update().where(t.jobs.c.key == sa.bindparam("b_key"))
+"""The statements of every answer and its evaluation job, built once; an update without values sets the
+columns its parameters name."""
 
 
 async def _interview_row(
@@ -405,17 +433,19 @@ async def _interview_row(
     """The interview's row, or InterviewNotFound (also for another tenant's and for a malformed id).
 
     With ``lock``, the row stays locked until the transaction ends, so the caller's checks and writes see
-    no concurrent change: Postgres locks the row; SQLite takes its database write lock now (a no-op
-    update as the transaction's first statement), which also makes the reads that follow current.
+    no concurrent change: Postgres locks the row (``SELECT … FOR UPDATE``); SQLite takes its database write
+    lock now (a no-op update returning the row, as the transaction's first statement), which also makes the
+    reads that follow current.
     """
     if not is_interview_id(interview_id) or (tenant is not None and tenant_problem(tenant)):
         raise interview_not_found(interview_id)
     params = {"interview_id": interview_id} if tenant is None else {"interview_id": interview_id, "tenant": tenant}
-    query = _INTERVIEW if tenant is None else _TENANT_INTERVIEW
     if lock and conn.dialect.name == "sqlite":
-        await conn.execute(_LOCK_INTERVIEW if tenant is None else _LOCK_TENANT_INTERVIEW, params)
-    elif lock:
-        query = query.with_for_update()
+        query: sa.Executable = _LOCK_INTERVIEW if tenant is None else _LOCK_TENANT_INTERVIEW
+    else:
+        query = _INTERVIEW if tenant is None else _TENANT_INTERVIEW
+        if lock:
+            query = _LOCKED_INTERVIEW if tenant is None else _LOCKED_TENANT_INTERVIEW
     row = (await conn.execute(query, params)).mappings().first()
     if row is None:
         raise interview_not_found(interview_id)
@@ -424,13 +454,7 @@ async def _interview_row(
 
 async def _slots(conn: AsyncConnection, interview_id: str) -> list[Slot]:
     """Every question's place in the interview and whether it is answered, read in the caller's transaction."""
-    q = t.questions.c
-    query = (
-        sa.select(q.id, q.ordinal, q.depth, t.answers.c.id.is_not(None).label("answered"))
-        .select_from(t.questions.outerjoin(t.answers, t.answers.c.question_id == q.id))
-        .where(q.interview_id == interview_id)
-    )
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(_SLOTS, {"interview_id": interview_id})).all()
     return [Slot(id=r.id, ordinal=r.ordinal, depth=r.depth, answered=bool(r.answered)) for r in rows]
 
 

@@ -3,6 +3,9 @@
 Each kind has its own audience, ``typ`` claim and signing key (derived from the server secret with
 HMAC-SHA256), so one kind can never be passed off as the other. Every token carries ``iss``, ``aud``,
 ``sub``, ``typ``, ``iat``, ``nbf``, ``exp`` and ``jti``; all are required when verifying.
+
+A token sent on every request is verified once: its claims are kept (keyed by the exact token string), and
+later uses only check its expiry again. Revocation is checked against the store on every use regardless.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -25,6 +29,8 @@ ALGORITHMS = [ALGORITHM]
 LEEWAY_S = 5
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "typ", "iat", "nbf", "exp", "jti"]
 TokenKind = Literal["candidate", "access"]
+VERIFIED_CACHE_SIZE = 20_000
+"""Verified tokens kept per process (a few hundred bytes each); the oldest goes first."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +64,16 @@ class TokenService:
         self.issuer = issuer
         self.candidate_ttl = timedelta(seconds=candidate_ttl_s)
         self.access_ttl = timedelta(seconds=access_ttl_s)
+        self._verified: dict[str, tuple[TokenKind, dict[str, Any]]] = {}
 
     def audience(self, kind: TokenKind) -> str:
         return f"{self.issuer}:{'candidate' if kind == 'candidate' else 'recruiter'}"
 
     def kind_of(self, token: str) -> TokenKind:
         """Which verification applies, from the unverified ``typ`` claim (the full check follows)."""
+        verified = self._verified.get(token)
+        if verified is not None:
+            return verified[0]
         try:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
@@ -109,6 +119,12 @@ class TokenService:
         return IssuedToken(jwt.encode(claims, self._keys[kind], algorithm=ALGORITHM), expires)
 
     def _verify(self, kind: TokenKind, token: str) -> dict[str, Any]:
+        verified = self._verified.get(token)
+        if verified is not None and verified[0] == kind:
+            if verified[1]["exp"] + LEEWAY_S > time.time():
+                return verified[1]
+            del self._verified[token]
+            raise Unauthenticated("the token has expired")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self._keys[kind], algorithms=ALGORITHMS, audience=self.audience(kind), issuer=self.issuer,
@@ -118,6 +134,9 @@ class TokenService:
             raise Unauthenticated("the token has expired") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the token is invalid") from None
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (kind, claims)
         return claims
 
 
