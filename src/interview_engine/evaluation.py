@@ -19,6 +19,7 @@ from .grounding import grade
 from .models import Answer, Evaluation, InterviewSpec, Question
 from .plugins import call_lifecycle
 from .providers import Evaluator
+from .store.base import load_interview
 from .text import storable_text
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ async def _settle(
         return
     try:
         if existing.status == "pending":
-            interview, questions, answers = await ctx.store.load_interview(existing.interview_id)
+            interview, questions, answers = await load_interview(ctx.store, existing.interview_id)
             answer = next(a for a in answers if a.id == answer_id)
             question = next(q for q in questions if q.id == answer.question_id)
             evaluation = await decide(interview.spec, question, answer)

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     # stores
     from .store.base import (
         JobRecord as JobRecord,
+        LoadingStore as LoadingStore,
         Store as Store,
+        load_interview as load_interview,
     )
     from .listing import (
         InterviewQuery as InterviewQuery,
@@ -149,7 +151,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "interview_engine.store.base": (
         "JobRecord",
+        "LoadingStore",
         "Store",
+        "load_interview",
     ),
     "interview_engine.listing": (
         "InterviewQuery",

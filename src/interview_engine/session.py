@@ -64,6 +64,7 @@ from .models import (
 from .order import Slot, check_answer
 from .planning import fill_next, is_planned, opening, planning_job
 from .plugins import call_lifecycle
+from .store.base import load_interview
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class Session:
         candidate had got ahead of the plan and the answering process stopped before the next place was
         filled, the place is filled as that answer would have (``plan_wait_s`` for the planning job, then
         the bank), so a resumed interview always has its current question."""
-        session = cls(ctx, *await ctx.store.load_interview(interview_id, tenant=tenant))
+        session = cls(ctx, *await load_interview(ctx.store, interview_id, tenant=tenant))
         await session._await_plan(anyio.current_time() + ctx.plan_wait_s)
         return session
 
@@ -200,7 +201,8 @@ class Session:
             await self._reload()
 
     async def _reload(self) -> None:
-        self._interview, questions, answers = await self._ctx.store.load_interview(self.id, tenant=self.tenant)
+        self._interview, questions, answers = await load_interview(self._ctx.store, self.id,
+                                                                              tenant=self.tenant)
         self._questions = sorted(questions, key=lambda q: q.sort_key)
         self._answers = {a.question_id: a for a in answers}
 

@@ -74,14 +74,6 @@ class Store(Protocol):
         """Raise InterviewNotFound when absent (or another tenant's)."""
         ...
 
-    async def load_interview(
-        self, interview_id: str, *, tenant: str | None = None
-    ) -> tuple[Interview, list[Question], list[Answer]]:
-        """The interview with its questions (in interview order, as ``list_questions``) and its answers
-        (in the order of their questions), read together: what a session loads on every request, so one
-        call instead of three. InterviewNotFound when absent (or another tenant's)."""
-        ...
-
     async def list_interviews(self, query: InterviewQuery) -> InterviewPage:
         """The query's tenant's interviews matching its filters, filtered in the database (never by loading
         reports), newest first by ``(created_at, id)``, strictly after ``query.after``; build the page
@@ -183,3 +175,31 @@ class Store(Protocol):
     async def finish_job(self, key: str, *, error: str | None = None) -> None:
         """Mark a job done, or failed (given up) with its error. Counts no attempt."""
         ...
+
+
+@runtime_checkable
+class LoadingStore(Store, Protocol):
+    """A Store that reads an interview with its questions and answers in one call. Optional: the engine
+    uses ``load_interview`` when a store has it (what a session loads on every request), else three reads."""
+
+    async def load_interview(
+        self, interview_id: str, *, tenant: str | None = None
+    ) -> tuple[Interview, list[Question], list[Answer]]:
+        """The interview with its questions (in interview order, as ``list_questions``) and its answers
+        (in the order of their questions), read together. InterviewNotFound when absent (or another
+        tenant's)."""
+        ...
+
+
+async def load_interview(
+    store: Store, interview_id: str, *, tenant: str | None = None
+) -> tuple[Interview, list[Question], list[Answer]]:
+    """An interview with its questions and answers, as ``tenant`` sees it: in one call from a
+    ``LoadingStore``, else through ``get_interview``, ``list_questions`` and ``list_answers``."""
+    load = getattr(store, "load_interview", None)  # not isinstance: it checks every method on every call
+    if load is not None:
+        loaded: tuple[Interview, list[Question], list[Answer]] = await load(interview_id, tenant=tenant)
+        return loaded
+    interview = await store.get_interview(interview_id, tenant=tenant)
+    return (interview, await store.list_questions(interview_id, tenant=tenant),
+            await store.list_answers(interview_id, tenant=tenant))

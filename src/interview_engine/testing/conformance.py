@@ -67,7 +67,7 @@ from ..models import (
     TranscriptSegment,
     utcnow,
 )
-from ..store.base import JobRecord
+from ..store.base import JobRecord, load_interview
 
 __all__ = [
     "ANSWERS",
@@ -535,14 +535,14 @@ class StoreConformance(AsyncioTests):
         with pytest.raises(InterviewNotFound):
             await store.get_interview("nope")
         with pytest.raises(InterviewNotFound):
-            await store.load_interview("nope")
+            await load_interview(store, "nope")
 
     async def test_load_interview_reads_questions_and_answers_together(self, store: Any) -> None:
         interview, questions = self._interview()
         await store.create_interview(interview, questions[::-1])
         answer = Answer(interview_id=interview.id, question_id=questions[0].id, text="one")
         await store.record_answer(answer, None, tenant="acme")
-        loaded, loaded_questions, answers = await store.load_interview(interview.id, tenant="acme")
+        loaded, loaded_questions, answers = await load_interview(store, interview.id, tenant="acme")
         assert loaded == interview
         assert loaded_questions == await store.list_questions(interview.id) == questions
         assert answers == [answer]
@@ -673,7 +673,7 @@ class StoreConformance(AsyncioTests):
         await store.save_report(self._report(interview.id, 70))
         for tenant in ("globex", "ACME", "acme "):
             for call in (store.get_interview(interview.id, tenant=tenant),
-                         store.load_interview(interview.id, tenant=tenant),
+                         load_interview(store, interview.id, tenant=tenant),
                          store.set_paused(interview.id, True, tenant=tenant),
                          store.delete_interview(interview.id, tenant=tenant),
                          store.finish_interview(interview.id, datetime(2027, 1, 1, tzinfo=UTC), tenant=tenant)):
