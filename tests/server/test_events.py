@@ -485,10 +485,17 @@ async def _collect(stream: AsyncIterator[Event], into: list[Event]) -> None:
 async def test_a_failed_fetch_of_announced_events_is_caught_up_at_once_not_at_the_next_periodic_pass(
         sqlite_db: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     interview = new_interview()
-    async with EventLog(sqlite_db, InProcessBroker(), catchup_interval_s=60) as log:
+    here = InProcessBroker()
+
+    class Relay(InProcessBroker):  # another process's broker: its notices reach this process's listener
+        async def publish(self, interview_id: str, seq: int) -> None:
+            await here.publish(interview_id, seq)
+
+    elsewhere = EventLog(sqlite_db, Relay())  # its events are announced here, not handed over
+    async with EventLog(sqlite_db, here, catchup_interval_s=60) as log:
         got: list[Event] = []
         consumer = asyncio.create_task(_collect(log.subscribe(tenant_id=TENANT, interview_id=interview), got))
-        await publish_n(log, interview, 1, tag="live")
+        await publish_n(elsewhere, interview, 1, tag="live")
         await wait_for(lambda: len(got) == 1)
         read_after = log._read_after
         fetch_failures = 1
@@ -501,7 +508,7 @@ async def test_a_failed_fetch_of_announced_events_is_caught_up_at_once_not_at_th
             return await read_after(tenant_id, *args)
 
         monkeypatch.setattr(log, "_read_after", fetch_fails_once)
-        await publish_n(log, interview, 1, tag="announced", start=1)
+        await publish_n(elsewhere, interview, 1, tag="announced", start=1)
         await wait_for(lambda: len(got) == 2, timeout=5)
         assert fetch_failures == 0 and [e.seq for e in got] == [1, 2]
         consumer.cancel()

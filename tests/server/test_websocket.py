@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.websockets import WebSocketDisconnect
 
+from interview_engine_server.brokers.memory import InProcessBroker
+from interview_engine_server.events import EventLog
 from interview_engine_server.websocket import (
     CLOSE_AUTH_TIMEOUT,
     CLOSE_BAD_MESSAGE,
@@ -158,3 +161,34 @@ def test_disallowed_origin_is_refused_at_the_handshake(server: Any) -> None:
     with server.client.websocket_connect(_url(created), headers={"Origin": "https://careers.acme.example"}) as ws:
         ws.send_json({"type": "auth", "token": created["candidate"]["token"]})
         assert ws.receive_json() == {"type": "ready"}
+
+
+async def _publish_unannounced(db: AsyncEngine, interview_id: str) -> str:
+    """Store an event as another process whose notice is lost would: only a read of the table finds it."""
+
+    class Deaf(InProcessBroker):
+        async def publish(self, interview_id: str, seq: int) -> None:
+            pass
+
+    event = await EventLog(db, Deaf()).publish(tenant_id="acme", interview_id=interview_id,
+                                               type="interview.finished", data={})
+    return event.id
+
+
+def test_a_socket_closed_for_a_revoked_token_first_delivers_the_events_stored_before(server: Any) -> None:
+    created = server.start_interview()
+    with server.client.websocket_connect(_url(created), headers=server.bearer(created["candidate"]["token"])) as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        _next(ws, "heartbeat")
+
+        finished = server.call(_publish_unannounced, server.services.db, created["interview_id"])
+        server.client.post(f"/v1/interviews/{created['interview_id']}/candidate-token",
+                           json={"revoke_previous": True}, headers=server.key())
+        received: list[str] = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for _ in range(10):
+                message = ws.receive_json()
+                if message["type"] == "event":
+                    received.append(message["event"]["id"])
+    assert closed.value.code == CLOSE_UNAUTHENTICATED
+    assert received[-1:] == [finished]

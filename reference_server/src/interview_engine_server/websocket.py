@@ -9,6 +9,7 @@ expires. Reconnect with ``?after=<last event id>`` (or ``after`` in the auth mes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable
@@ -23,7 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from .auth.principals import ApiKeyPrincipal, CandidatePrincipal, Principal
 from .clock import utcnow
 from .errors import ApiError
-from .events import Event, InvalidEventId, SubscriberLagged
+from .events import Event, InvalidEventId, SubscriberLagged, format_event_id, parse_event_id
 from .security import INTERVIEW_PATH
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class _EventStream:
         self.credential = ""
         self.principal: Principal | None = None
         self._send_lock = anyio.Lock()
+        self._delivered = 0
+        """The seq of the last event sent: the pump and the last catch-up before a close send each once."""
 
     async def run(self) -> None:
         if not INTERVIEW_PATH.match(f"/v1/interviews/{self.interview_id}"):
@@ -126,6 +129,8 @@ class _EventStream:
         events = self.services.events.subscribe(
             tenant_id=principal.tenant_id, interview_id=self.interview_id, after=after,
             include_recruiter_only=not isinstance(principal, CandidatePrincipal))
+        with contextlib.suppress(InvalidEventId):  # the subscription refuses it with the right close code
+            self._delivered = parse_event_id(after)
         await self._send({"type": "ready"})
         outcome: list[BaseException] = []
         async with _closing(events), anyio.create_task_group() as tasks:
@@ -156,12 +161,11 @@ class _EventStream:
         self.credential, self.principal = credential, principal
 
     async def _pump(self, events: AsyncIterator[Event]) -> None:
-        last_id = None
         try:
             async for event in events:
-                last_id = event.id
-                await self._send({"type": "event", "event": event.model_dump(mode="json", exclude={"tenant_id"})})
+                await self._deliver(event)
         except SubscriberLagged:
+            last_id = format_event_id(self._delivered) if self._delivered else None
             raise CloseSocket(CLOSE_LAGGED, f"too far behind; reconnect with after={last_id}") from None
         except InvalidEventId:
             raise CloseSocket(CLOSE_BAD_MESSAGE, "after is not an event id of this stream") from None
@@ -187,8 +191,30 @@ class _EventStream:
             try:
                 await self.services.authenticator.credential(self.credential)
             except ApiError as exc:
+                await self._deliver_stored()  # e.g. a finish in another process: its event, then the close
                 raise CloseSocket(CLOSE_UNAUTHENTICATED, exc.message) from None
             await self._send({"type": "heartbeat", "at": utcnow().isoformat()})
+
+    async def _deliver(self, event: Event) -> None:
+        """Send one event unless it was sent already (events come in order, so the seq says)."""
+        async with self._send_lock:
+            if event.seq <= self._delivered:
+                return
+            message = {"type": "event", "event": event.model_dump(mode="json", exclude={"tenant_id"})}
+            await self.websocket.send_text(json.dumps(message))
+            self._delivered = event.seq
+
+    async def _deliver_stored(self) -> None:
+        """Send what is stored and not sent yet, as the live stream would have until this check: a notice
+        from another process may still be on its way when the credential stops working."""
+        principal = self.principal
+        assert principal is not None
+        stored = await self.services.events.read(
+            tenant_id=principal.tenant_id, interview_id=self.interview_id,
+            after=format_event_id(self._delivered) if self._delivered else None,
+            include_recruiter_only=not isinstance(principal, CandidatePrincipal))
+        for event in stored:
+            await self._deliver(event)
 
     def _seconds_left(self) -> float:
         expires: datetime | None = getattr(self.principal, "expires_at", None)
