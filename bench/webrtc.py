@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 from interview_engine_deepgram.testing import FakeDeepgram
 from load import POSTGRES_ADMIN_URL, postgres_database
+from proc_cpu import tree_cpu_s
 from websockets.asyncio.client import connect as ws_connect
 
 from interview_engine import TranscriptionOptions
@@ -119,26 +120,6 @@ def client_main(url: str, key: str, n: int, pcm_path: str) -> None:
 
 
 # --- the driver ---------------------------------------------------------------------------------------
-
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds of ``pid`` and its live descendants (decoder processes), and of its reaped children."""
-    stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # it ended meanwhile
-                continue
-    tree, grew = {pid}, True
-    while grew:
-        more = {p for p, fields in stats.items() if int(fields[1]) in tree} - tree
-        tree |= more
-        grew = bool(more)
-    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in tree if p in stats)
-    if pid in stats:
-        ticks += int(stats[pid][13]) + int(stats[pid][14])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
 
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
