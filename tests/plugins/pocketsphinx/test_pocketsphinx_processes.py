@@ -70,3 +70,15 @@ async def test_a_decoder_process_that_dies_fails_its_stream_and_is_replaced(say:
         assert replacement.process.pid != process.process.pid and not alive(process.process.pid)
     finally:
         await provider.aclose()
+
+
+def test_a_transcriber_used_from_a_second_event_loop_starts_fresh_processes(say: Callable[[str], bytes]) -> None:
+    provider = PocketsphinxTranscriber(workers=1)
+    pcm = say("hello world")
+    first = asyncio.run(provider.transcribe(pcm, TranscriptionOptions()))
+    [old] = provider._processes.processes
+    second = asyncio.run(provider.transcribe(pcm, TranscriptionOptions()))
+    [new] = provider._processes.processes
+    asyncio.run(provider.aclose())
+    assert "hello" in first.text and second.text == first.text
+    assert new.process.pid != old.process.pid and not alive(old.process.pid) and not alive(new.process.pid)

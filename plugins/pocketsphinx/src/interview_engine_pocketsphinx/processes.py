@@ -135,16 +135,19 @@ def _spawn(fd: int) -> subprocess.Popen[bytes]:
 
 
 class DecoderProcesses:
-    """Up to ``size`` decoder processes, started on first use."""
+    """Up to ``size`` decoder processes, started on first use. Their connections belong to one event loop:
+    used from another (a script's second ``asyncio.run``), the transcriber starts fresh ones there."""
 
     def __init__(self, size: int, config: DecoderConfig) -> None:
         self.size = size
         self.config = config
         self.processes: list[DecoderProcess] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._starting = asyncio.Lock()
 
     async def pick(self) -> DecoderProcess:
         """The live process with the fewest streams (starting the missing ones first)."""
+        self._own_loop()
         async with self._starting:
             for dead in [p for p in self.processes if not p.alive]:
                 self.processes.remove(dead)
@@ -155,5 +158,14 @@ class DecoderProcesses:
         return min(self.processes, key=lambda p: len(p.streams))
 
     async def aclose(self) -> None:
+        self._own_loop()
         processes, self.processes = self.processes, []
         await asyncio.gather(*(p.aclose() for p in processes))
+
+    def _own_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            for stale in self.processes:  # their loop is gone or elsewhere: nothing of theirs can run here
+                stale.process.kill()
+                stale.process.wait()
+            self.processes, self._loop, self._starting = [], loop, asyncio.Lock()
