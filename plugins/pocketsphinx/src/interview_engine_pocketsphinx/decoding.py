@@ -94,7 +94,7 @@ class Utterances:
             # that ends on a frame boundary hands over its empty tail as one silent sample
             speech = self.ep.end_stream(self.rest or bytes(2))
         self.rest = b""
-        if speech is not None:
+        if speech:  # it may also hand back no samples, which process_raw refuses (IndexError)
             self._speech(speech)
         if self.in_utt:
             self._close(events, self.ep.speech_end)
