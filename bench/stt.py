@@ -27,6 +27,7 @@ from interview_engine_deepgram.testing import FakeDeepgram
 from interview_engine_deepgram.transcriber import DeepgramTranscriber
 from interview_engine_faster_whisper.transcriber import FasterWhisperTranscriber
 from interview_engine_pocketsphinx.transcriber import PocketsphinxTranscriber
+from proc_cpu import tree_cpu_s
 
 from interview_engine.media.audio_pipeline import AnswerEnded, AudioPipeline
 from interview_engine.media.endpoint import EndpointConfig
@@ -67,12 +68,12 @@ async def measure(make: Callable[[], Any], clips: list[bytes], pcm: bytes, count
 
         walls, cpus = [], []
         for n in counts:
-            started, cpu = time.perf_counter(), time.process_time()
+            started, cpu = time.perf_counter(), tree_cpu_s(os.getpid())
             async with anyio.create_task_group() as tg:
                 for _ in range(n):
                     tg.start_soon(one)
             walls.append(time.perf_counter() - started)
-            cpus.append(time.process_time() - cpu)
+            cpus.append(tree_cpu_s(os.getpid()) - cpu)  # decoder processes included
     finally:
         await transcriber.aclose()
     return {"load_s": round(load_s, 2), "wer": round(word_error_rate(list(ANSWERS), texts), 4),

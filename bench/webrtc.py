@@ -12,7 +12,10 @@ process of their own. Per count:
 - final after speech: last speech frame sent → last ``transcript.final`` received;
 - answer after silence: the moment the silence setting ends the answer → ``answer.recorded`` received
   (what the server adds after the answer is due: final transcript, storing, events);
-- server CPU (cores used while the sessions ran), client CPU, errors (sessions that failed or timed out).
+- added by the server: "final after speech" minus the transcriber's own time, which is the same sentence
+  streamed in real time (16 kHz, 20 ms chunks) straight into the same transcriber in this process;
+- server CPU (cores used while the sessions ran, its decoder processes included), CPU seconds per session,
+  client CPU, errors (sessions that failed or timed out).
 
 Real time breaks at the first count with errors or an "answer after silence" p95 above 2 s. The one-session
 row is the same-run baseline the others are compared with. Prints a table and writes bench/results/webrtc.json.
@@ -37,8 +40,11 @@ from typing import Any
 import httpx
 from interview_engine_deepgram.testing import FakeDeepgram
 from load import POSTGRES_ADMIN_URL, postgres_database
+from proc_cpu import tree_cpu_s
 from websockets.asyncio.client import connect as ws_connect
 
+from interview_engine import TranscriptionOptions
+from interview_engine.plugins import ProviderRegistry, build_plugin_manager
 from interview_engine.testing.speech import say
 from interview_engine_server.media.testing import LiveCandidate, SpeechTrack
 from interview_engine_server.testing import FAST_TEST_ENVIRONMENT, ServerProcess
@@ -115,11 +121,6 @@ def client_main(url: str, key: str, n: int, pcm_path: str) -> None:
 
 # --- the driver ---------------------------------------------------------------------------------------
 
-def process_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -129,16 +130,17 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[str, Any]:
     assert server.process is not None
-    cpu0, wall0 = process_cpu_s(server.process.pid), time.perf_counter()
+    cpu0, wall0 = tree_cpu_s(server.process.pid), time.perf_counter()
     child = subprocess.run([sys.executable, __file__, "--client", server.url, key, str(n), pcm_path],
                            capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - wall0
-    server_cpu = process_cpu_s(server.process.pid) - cpu0
+    server_cpu = tree_cpu_s(server.process.pid) - cpu0
     if child.returncode != 0:
         return {"sessions": n, "errors": n, "error_samples": [child.stderr[-500:]], "wall_s": round(wall, 1)}
     out = json.loads(child.stdout.strip().splitlines()[-1])
     row: dict[str, Any] = {"sessions": n, "errors": len(out["errors"]), "error_samples": out["errors"][:3],
                            "wall_s": round(wall, 1), "server_cores": round(server_cpu / wall, 2),
+                           "server_cpu_s_per_session": round(server_cpu / n, 3),
                            "client_cores": round(out["cpu_s"] / wall, 2)}
     for metric in ("offer_s", "connect_s", "first_transcript_s", "final_after_speech_s", "answer_after_silence_s"):
         values = [s[metric] for s in out["sessions"]]
@@ -146,6 +148,38 @@ def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[st
     p95 = row["answer_after_silence_s_p95"]
     row["real_time"] = row["errors"] == 0 and p95 is not None and p95 <= BREAK_P95_S
     return row
+
+
+async def transcriber_alone(plugin: str, options: dict[str, Any], pcm: bytes, repeats: int = 4) -> list[float]:
+    """End of speech to the last final transcript with ``pcm`` streamed in real time (20 ms chunks, then
+    silence) straight into the transcriber: its own time, without WebRTC or the server. The first run
+    warms it up and is not counted."""
+    registry = ProviderRegistry(build_plugin_manager(allow=[plugin]))
+    transcriber = registry.create("transcriber", plugin, options)
+    chunk, times = 640, []
+    try:
+        for _ in range(repeats):
+            marks: dict[str, float] = {}
+
+            async def audio(marks: dict[str, float] = marks) -> Any:
+                t0 = time.monotonic()
+                for k in range(len(pcm) // chunk + 250):  # up to 5 s of silence after the speech
+                    wait = t0 + k * 0.02 - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    if k * chunk >= len(pcm):
+                        marks.setdefault("spoke", time.monotonic())
+                    if "final" in marks:
+                        return
+                    yield pcm[k * chunk:(k + 1) * chunk].ljust(chunk, b"\0")
+
+            async for event in transcriber.stream(audio(), TranscriptionOptions(language="en")):
+                if event.kind == "final" and "spoke" in marks:
+                    marks["final"] = time.monotonic()
+            times.append(marks["final"] - marks["spoke"])
+    finally:
+        await transcriber.aclose()
+    return times[1:]
 
 
 def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: str, work: Path) -> list[dict[str, Any]]:
@@ -192,38 +226,51 @@ def main() -> None:
     offline = [int(c) for c in (args.counts_offline or ("1,2,4" if args.quick else "1,2,4,6,8,10")).split(",")]
     deepgram = [int(c) for c in (args.counts_deepgram or ("1,10" if args.quick else "1,10,25,50,75")).split(",")]
     fake, loop, _ = fake_deepgram()
+    deepgram_options = {"api_key": fake.api_key, "api_url": fake.api_url, "ws_url": fake.ws_url}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "speech.pcm").write_bytes(say(SENTENCE))
         (work / "tones.pcm").write_bytes(fake.speech("I would add an index on user_id then check the plan"))
+        alone = {"pocketsphinx": asyncio.run(transcriber_alone("pocketsphinx", {}, (work / "speech.pcm").read_bytes())),
+                 "deepgram_fake": asyncio.run(transcriber_alone("deepgram", deepgram_options,
+                                                                (work / "tones.pcm").read_bytes()))}
         results = {
             "pocketsphinx": bench("pocketsphinx", {"INTERVIEW_ENGINE_PLUGINS": "pocketsphinx",
                                                    "INTERVIEW_ENGINE_TRANSCRIBER": "pocketsphinx"},
                                   offline, str(work / "speech.pcm"), work),
             "deepgram_fake": bench("deepgram", {
                 "INTERVIEW_ENGINE_PLUGINS": "deepgram", "INTERVIEW_ENGINE_TRANSCRIBER": "deepgram",
-                "INTERVIEW_ENGINE_TRANSCRIBER_OPTIONS": json.dumps({
-                    "api_key": fake.api_key, "api_url": fake.api_url, "ws_url": fake.ws_url})},
+                "INTERVIEW_ENGINE_TRANSCRIBER_OPTIONS": json.dumps(deepgram_options)},
                 deepgram, str(work / "tones.pcm"), work),
         }
+    own = {name: percentile(times, 0.5) for name, times in alone.items()}
+    for name, rows in results.items():
+        for row in rows:
+            final = row.get("final_after_speech_s_p50")
+            row["transcriber_own_s_p50"] = own[name]
+            row["added_by_server_s_p50"] = round(final - own[name], 3) if final is not None and own[name] else None
     asyncio.run_coroutine_threadsafe(fake.__aexit__(None, None, None), loop).result(30)
     report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "load_average": os.getloadavg()}, "silence_s": SILENCE_S, "results": results}
+                          "load_average": os.getloadavg()}, "silence_s": SILENCE_S,
+              "transcriber_alone_s": alone, "results": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(f"live sessions against one server process ({os.cpu_count()} CPUs); times in seconds, p50/p95; "
-          "x base: answer-after-silence p95 against the one-session row")
-    print(f"{'transcriber':<14} {'n':>3} {'first transcript':>17} {'final after speech':>19} "
-          f"{'answer after silence':>21} {'x base':>7} {'srv cores':>9} {'cli cores':>9} {'errors':>6} {'rt':>3}")
+          "x base: final-after-speech p95 against the one-session row; added: final-after-speech p50 minus the "
+          "transcriber's own time (" + ", ".join(f"{k} {v}" for k, v in own.items()) + ")")
+    print(f"{'transcriber':<14} {'n':>3} {'first transcript':>17} {'final after speech':>19} {'added':>7} "
+          f"{'answer after silence':>21} {'x base':>7} {'srv cores':>9} {'cpu s/sess':>10} {'cli cores':>9} "
+          f"{'errors':>6} {'rt':>3}")
     for name, rows in results.items():
-        base = rows[0].get("answer_after_silence_s_p95") if rows else None
+        base = rows[0].get("final_after_speech_s_p95") if rows else None
         for r in rows:
             def pair(metric: str, r: dict[str, Any] = r) -> str:
                 return f"{r.get(metric + '_p50')}/{r.get(metric + '_p95')}"
-            p95 = r.get("answer_after_silence_s_p95")
+            p95 = r.get("final_after_speech_s_p95")
             ratio = f"{p95 / base:.2f}" if p95 and base else "-"
             print(f"{name:<14} {r['sessions']:>3} {pair('first_transcript_s'):>17} {pair('final_after_speech_s'):>19} "
-                  f"{pair('answer_after_silence_s'):>21} {ratio:>7} {r.get('server_cores', '-'):>9} "
+                  f"{r.get('added_by_server_s_p50')!s:>7} {pair('answer_after_silence_s'):>21} {ratio:>7} "
+                  f"{r.get('server_cores', '-'):>9} {r.get('server_cpu_s_per_session', '-'):>10} "
                   f"{r.get('client_cores', '-'):>9} {r['errors']:>6} {'yes' if r.get('real_time') else 'no':>3}")
     print(f"\nwrote {RESULTS}")
 

@@ -30,6 +30,7 @@ from interview_engine.media import AnswerEnded, AudioPipeline, EndpointConfig
 
 from ..answering import Recorded, record_answer
 from ..drafts import MAX_DRAFT_CHARS, DraftRequest
+from .interims import InterimPublisher
 from .progress import AnswerInProgress
 from .track_audio import TrackPcm
 
@@ -92,12 +93,19 @@ class AnswerListener:
             self.transcriber, TranscriptionOptions(language=self.session.spec.language),
             endpoint=EndpointConfig(silence_s=settings.live_silence_s), max_answer_s=settings.live_max_answer_s)
         ended: AnswerEnded | None = None
-        async with aclosing(self.pcm.answer()) as audio, pipeline.listen(audio) as events:
-            async for event in events:
-                if isinstance(event, AnswerEnded):
-                    ended = event
-                else:
-                    await self._transcript(progress, event)
+        interims = InterimPublisher(lambda data: self._publish("transcript.interim", data))
+        try:
+            async with aclosing(self.pcm.answer()) as audio, pipeline.listen(audio) as events:
+                async for event in events:
+                    if isinstance(event, AnswerEnded):
+                        ended = event
+                    else:
+                        await self._transcript(progress, event, interims)
+            await interims.settle()
+        finally:
+            await interims.aclose()
+        log.debug("answer to %s: %d interim transcripts published, %d replaced by newer ones",
+                  progress.question_id, interims.published, interims.replaced)
         assert ended is not None
         heard_s = pipeline.stats.received_s
         if ended.reason == "end_of_audio" and self.pcm.last_mark == "ended":
@@ -108,16 +116,18 @@ class AnswerListener:
             progress.offset_s += heard_s
         self._settle(result)
 
-    async def _transcript(self, progress: AnswerInProgress, event: TranscriptEvent) -> None:
+    async def _transcript(self, progress: AnswerInProgress, event: TranscriptEvent,
+                          interims: InterimPublisher) -> None:
         data: dict[str, Any] = {"question_id": progress.question_id, "text": event.text.strip()}
         if event.kind == "final" and data["text"]:
             segment = progress.add_final(event)
             data |= {"start": segment.start, "end": segment.end, "confidence": segment.confidence,
                      "answer_text": progress.text}
+            await interims.settle()
             await self._publish("transcript.final", data)
             await self._save_draft(progress)
         elif event.kind == "interim" and data["text"]:
-            await self._publish("transcript.interim", data)
+            interims.offer(data)
 
     async def _record(self, progress: AnswerInProgress, duration_s: float) -> Recorded | BaseException | None:
         services, session = self.services, self.session

@@ -28,6 +28,7 @@ from ..consents import Consent
 from ..errors import Conflict, Invalid, NotFound, Unavailable
 from ..records import InterviewRecord
 from .ice import ice_servers, rtc_configuration
+from .jitter import for_transcription
 from .listener import AnswerListener
 from .peer import LivePeer
 from .progress import AnswerInProgress
@@ -200,5 +201,8 @@ async def _negotiate(pc: RTCPeerConnection, sdp: str) -> str:
     except Exception:  # aiortc's checks raise ValueError and others on inconsistent SDP
         log.debug("offer refused", exc_info=True)
         raise Invalid("the offer is not valid SDP", code="invalid_sdp") from None
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "audio":
+            for_transcription(transceiver.receiver)
     await pc.setLocalDescription(await pc.createAnswer())
     return str(pc.localDescription.sdp)

@@ -83,19 +83,30 @@ class TrackPcm:
         self._end()
 
     async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            frame = await self.track.recv()  # no deadline before the first frame: ICE has its own
-            while True:
-                if isinstance(frame, AudioFrame):
-                    self._put(b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(frame)))
-                async with asyncio.timeout(self.idle_s):
-                    frame = await self.track.recv()
+            self._take(await self.track.recv())  # no deadline before the first frame: ICE has its own
+            last = loop.time()
+            while True:  # one timer per idle window, not one per 20 ms frame: it moves on when frames came
+                try:
+                    async with asyncio.timeout_at(last + self.idle_s):
+                        while True:
+                            self._take(await self.track.recv())
+                            last = loop.time()
+                except TimeoutError:
+                    if loop.time() - last >= self.idle_s:
+                        raise
         except MediaStreamError:
             log.debug("the audio track ended")
         except TimeoutError:
             log.info("no audio for %.1f s: the microphone track is over", self.idle_s)
         finally:
             self._end()
+
+    def _take(self, frame: object) -> None:
+        if isinstance(frame, AudioFrame):
+            resampled = self._resampler.resample(frame)
+            self._put(b"".join(bytes(memoryview(f.planes[0])[: f.samples * 2]) for f in resampled))
 
     def _put(self, pcm: bytes) -> None:
         if not pcm:
