@@ -144,3 +144,35 @@ async def test_redis_down_while_answers_arrive(
     assert len(session.answers) == 3 and report.overall_score == 85
     assert len(worker_evaluator.requests) == 3 and jobs == [("done", 1)] * 3
     assert len(hooks.named("after_answer_evaluated")) == 3 and len(hooks.named("on_session_finished")) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_database_dropped_under_an_arq_worker(
+    pg_proxy: tuple[TcpProxy, str], source: FakeQuestionSource, redis_url: str, hooks: Any, arq_burst: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The worker's runs that cannot reach the store go back to arq with a backoff (no attempt recorded);
+    once Postgres is back each job runs again and settles once."""
+    proxy, database_url = pg_proxy
+    settings = Settings(database_url=database_url, plugins="", jobs="arq", redis_url=redis_url,
+                        job_max_attempts=20, job_retry_base_s=0.2, job_retry_max_s=1.0, job_sweep_interval_s=0.5)
+    evaluator = GatedEvaluator()  # the worker's; the engine's own only makes answers enqueue evaluations
+    async with Engine(settings, question_source=source, evaluator=FakeEvaluator()) as engine:
+        session = await _interview(engine, 2)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(arq_burst, settings, evaluator, hooks)
+            with anyio.fail_after(10):
+                while len(evaluator.requests) < 2:
+                    await anyio.sleep(0.01)
+            await proxy.cut()
+            evaluator.gate.set()  # both evaluations end while the database is away
+            await anyio.sleep(OUTAGE_S)
+            await proxy.restore()
+        report = await session.report(timeout=10)
+        jobs = await _jobs(engine, session)
+    assert all(r.evaluation is not None and r.evaluation.status == "done" for r in report.questions)
+    assert len(evaluator.requests) == 4  # each evaluated again: the first result could not be stored
+    assert jobs == [("done", 2), ("done", 2)]  # the runs that could not reach the store are not attempts
+    assert any("could not reach the store" in r.getMessage() for r in caplog.records)
+    assert len(hooks.named("after_answer_evaluated")) == 2 and len(hooks.named("on_session_finished")) == 1
