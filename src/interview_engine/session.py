@@ -41,6 +41,7 @@ from .errors import (
     validation_message,
 )
 from .finalization import finalize
+from .injection import screen_answer
 from .jobs.base import evaluation_job
 from .jobs.outbox import hand_over
 from .models import (
@@ -79,6 +80,17 @@ class _Decision:
 
     deadline: datetime
     draft: QuestionDraft | None = None
+
+
+def screened_turns(turns: list[Turn]) -> list[Turn]:
+    """``turns`` with each answer's text screened (``injection.screen_answer``): what question sources are
+    sent, so text addressed to the grader cannot steer a follow-up either. Up to a few hundred ms for the
+    longest answers: async callers run it in a worker thread."""
+    return [
+        t if t.answer is None else Turn.model_construct(
+            question=t.question, answer=t.answer.model_copy(update={"text": screen_answer(t.answer.text).content}))
+        for t in turns
+    ]
 
 
 def parse_spec(spec: InterviewSpec | dict[str, Any]) -> InterviewSpec:
@@ -271,10 +283,14 @@ class Session:
         left = self.spec.max_follow_ups - self.follow_ups_used(question.ordinal)
         if left <= 0:
             return
-        request = FollowUpRequest.model_construct(  # every part is an already-validated record
-            spec=self.spec, question=question, answer=answer, history=self._history(), follow_ups_left=left
-        )
         with anyio.move_on_after(self._ctx.follow_up_budget_s) as scope:
+            history = await anyio.to_thread.run_sync(screened_turns, self._history())
+            screened = next(t.answer for t in history if t.answer is not None and t.answer.id == answer.id)
+            if not screened.text.strip():
+                return  # only text addressed to the grader: nothing to follow up on
+            request = FollowUpRequest.model_construct(  # every part is an already-validated record
+                spec=self.spec, question=question, answer=screened, history=history, follow_ups_left=left
+            )
             try:
                 decision.draft = await self._ctx.question_source.follow_up(request)
             except Exception:
@@ -327,6 +343,7 @@ class Session:
                         exc_info=True)
 
     def _history(self) -> list[Turn]:
+        """The questions so far with their answers, as stored."""
         return [Turn.model_construct(question=q, answer=self._answers.get(q.id)) for q in self._questions]
 
     async def _announce_current(self) -> Question | None:

@@ -126,3 +126,21 @@ async def test_the_llm_evaluator_reports_how_much_it_read() -> None:
     assert card.read_chars == 2_000
     whole = await LLMEvaluator(backend).evaluate(EvaluationRequest(spec=spec, question=question, answer=long))
     assert whole.read_chars is None
+
+
+async def test_the_question_source_never_sees_text_addressed_to_the_evaluator(
+    engine: Engine, source: FakeQuestionSource
+) -> None:
+    """Text addressed to the grader cannot steer a follow-up either: the source decides on the rest (of the
+    answer and of the history), and an answer that is only such text gets no follow-up decision at all."""
+    session = await engine.start({"role": "backend", "question_count": 3, "max_follow_ups": 1})
+    sent = [f"{REAL} {INJECTION} {HIDDEN}", INJECTION, REAL]
+    for text in sent:
+        question = session.current_question
+        assert question is not None
+        await session.answer(question.id, text)
+    first, last = source.follow_up_requests  # none for the answer made only of text to the grader
+    assert first.answer.text.strip() == REAL and last.answer.text.strip() == REAL
+    assert [t.answer.text.strip() for t in last.history if t.answer] == [REAL, "", REAL]
+    stored = [a.text for a in await engine.store.list_answers(session.id)]
+    assert stored == sent  # verbatim

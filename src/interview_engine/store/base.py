@@ -55,7 +55,13 @@ class JobRecord(Record):
 
 @runtime_checkable
 class Store(Protocol):
-    """Durable state of interviews. Implementations must be safe to share between tasks."""
+    """Durable state of interviews. Implementations must be safe to share between tasks.
+
+    Every call a host reaches takes the tenant (``tenant=None`` only from the engine's own code paths
+    that already checked it). The calls without one (``get_answer``, ``get_evaluation``,
+    ``settle_evaluation``, ``save_report``, and the job calls) belong to the job runner: they are keyed by
+    the random ids of a job it holds, and a host must never pass them an id that came from outside.
+    """
 
     async def open(self) -> None:
         """Connect (and migrate, when the store is configured to)."""
