@@ -23,7 +23,7 @@ import httpx
 import numpy as np
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from interview_engine import Engine, Settings
 from interview_engine.testing import FakeEvaluator, FakeQuestionSource
@@ -95,6 +95,15 @@ class BrowserServer:
             assert answered.status_code == 201, answered.text
         if finish:
             assert self.http.post(f"{base}/finish", headers=headers).status_code == 200
+
+    def sign_in(self, page: Page, person: tuple[str, str], *, tenant: str = "acme") -> None:
+        """Sign ``person`` (e-mail, password) in to /dashboard in ``page``; it ends on the interview list."""
+        page.goto(f"{self.url}/dashboard/login")
+        page.get_by_label("Organisation").fill(tenant)
+        page.get_by_label("E-mail").fill(person[0])
+        page.get_by_label("Password").fill(person[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Interviews")).to_be_visible()
 
     def wait_for_report(self, interview_id: str, tenant: str = "acme", timeout: float = 20) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -344,7 +353,7 @@ class Screenshots:
 
 @pytest.fixture
 def shot(request: pytest.FixtureRequest) -> Screenshots:
-    """Saves a screenshot per step of the test into test-artifacts/ (kept by CI as artifacts)."""
+    """Saves a screenshot per step of the test into test-artifacts/ (git-ignored; left in the work tree)."""
     module = Path(str(request.node.fspath)).stem
     folder = ARTIFACTS / module / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)

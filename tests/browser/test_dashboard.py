@@ -63,15 +63,6 @@ def people(browser_server: Any) -> dict[str, tuple[str, str]]:
             "recruiter": browser_server.add_person("recruiter"), "reviewer": browser_server.add_person("reviewer")}
 
 
-def sign_in(page: Page, server: Any, person: tuple[str, str], *, tenant: str = "acme") -> None:
-    page.goto(f"{server.url}/dashboard/login")
-    page.get_by_label("Organisation").fill(tenant)
-    page.get_by_label("E-mail").fill(person[0])
-    page.get_by_label("Password").fill(person[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Interviews")).to_be_visible()
-
-
 def rows(page: Page) -> list[str]:
     return page.locator("tr[data-interview]").evaluate_all("rows => rows.map(r => r.dataset.interview)")
 
@@ -87,7 +78,7 @@ def test_sign_in_list_and_filter(page: Page, browser_server: Any, interviews: In
     shot(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("Sign-in failed")
-    sign_in(page, server, people["admin"])
+    server.sign_in(page, people["admin"])
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["ie_dashboard_access"]["httpOnly"] and cookies["ie_dashboard_access"]["sameSite"] == "Strict"
     listed = rows(page)
@@ -126,7 +117,7 @@ def test_report_marks_evidence_and_keeps_hostile_text_inert(page: Page, browser_
                                                             interviews: Interviews, people: dict[str, Any],
                                                             shot: Any, axe: Any) -> None:
     server = browser_server
-    sign_in(page, server, people["admin"])
+    server.sign_in(page, people["admin"])
     page.locator(f"tr[data-interview='{interviews.finished}'] a").click()
     expect(page.get_by_role("heading", name="Backend engineer")).to_be_visible()
     # the hostile question and answer are on the page as text, and nothing in them ran
@@ -141,6 +132,8 @@ def test_report_marks_evidence_and_keeps_hostile_text_inert(page: Page, browser_
     # scores as a chart, coverage, proctoring signals for review, emotions apart with the statement
     assert page.locator("svg.chart rect.bar").count() == 1 + page.locator("#scores-h ~ table tbody tr").count()
     expect(page.locator("dl.coverage")).to_contain_text("Scored")
+    # the evaluator's written feedback under each answered question (FakeEvaluator: "Fake feedback.")
+    expect(page.locator("article.question", has_text="Feedback: Fake feedback.")).to_have_count(2)
     signals = page.locator("ol.signals li").all_inner_texts()
     assert any("No face visible" in s for s in signals) and any("Several faces visible" in s for s in signals)
     emotions = page.get_by_test_id("emotions")
@@ -164,7 +157,7 @@ def test_override_with_a_reason_keeps_the_model_score(page: Page, browser_server
                                                       interviews: Interviews, people: dict[str, Any],
                                                       shot: Any) -> None:
     server = browser_server
-    sign_in(page, server, people["reviewer"])
+    server.sign_in(page, people["reviewer"])
     page.goto(f"{server.url}/dashboard/interviews/{interviews.finished}")
     model_score = page.get_by_test_id("overall").inner_text()
     # a blank reason is refused by the API (the browser's own `required` check taken away first)
@@ -191,7 +184,7 @@ def test_forms_without_a_valid_csrf_token_are_refused(page: Page, context: Brows
                                                       browser_server: Any, interviews: Interviews,
                                                       people: dict[str, Any]) -> None:
     server = browser_server
-    sign_in(page, server, people["admin"])
+    server.sign_in(page, people["admin"])
     target = f"{server.url}/dashboard/interviews/{interviews.finished}/overrides"
     token = page.locator("input[name=csrf]").first.input_value()
     form = {"dimension": "", "score": "1", "reason": "forged"}
@@ -210,7 +203,7 @@ def test_forms_without_a_valid_csrf_token_are_refused(page: Page, context: Brows
 def test_roles_are_the_apis(page: Page, context: BrowserContext, browser_server: Any,
                             interviews: Interviews, people: dict[str, Any], shot: Any, axe: Any) -> None:
     server = browser_server
-    sign_in(page, server, people["reviewer"])
+    server.sign_in(page, people["reviewer"])
     expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
     page.goto(f"{server.url}/dashboard/interviews/{interviews.finished}")
     expect(page.get_by_role("button", name="Delete this interview")).to_have_count(0)
@@ -223,7 +216,7 @@ def test_roles_are_the_apis(page: Page, context: BrowserContext, browser_server:
     shot(page, "reviewer-refused")
 
     context.clear_cookies()
-    sign_in(page, server, people["recruiter"])
+    server.sign_in(page, people["recruiter"])
     doomed = server.start_interview(role="To be deleted")["interview_id"]
     page.goto(f"{server.url}/dashboard/interviews/{doomed}")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -233,7 +226,7 @@ def test_roles_are_the_apis(page: Page, context: BrowserContext, browser_server:
     assert server.http.get(f"/v1/interviews/{doomed}", headers=server.key()).status_code == 404
 
     context.clear_cookies()
-    sign_in(page, server, people["admin"])
+    server.sign_in(page, people["admin"])
     page.get_by_role("link", name="Audit log").click()
     actions = page.locator("tbody td code").all_inner_texts()
     assert "report.viewed" in actions and "score.overridden" in actions and "interview.deleted" in actions
@@ -247,7 +240,7 @@ def test_another_tenants_interview_is_not_found(page: Page, browser_server: Any,
                                                 interviews: Interviews, people: dict[str, Any],
                                                 shot: Any) -> None:
     server = browser_server
-    sign_in(page, server, people["admin"])
+    server.sign_in(page, people["admin"])
     for interview_id in (interviews.other_tenant, "f" * 32):
         response = page.goto(f"{server.url}/dashboard/interviews/{interview_id}")
         assert response is not None and response.status == 404

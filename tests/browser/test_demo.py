@@ -1,5 +1,5 @@
 """``interview-engine serve --demo``: /demo creates an interview for the demo tenant server-side and
-embeds <interview-widget> (this checks the page; the widget itself has its own tests). Without --demo
+embeds <interview-widget>, which comes up on the page (the widget's flow has its own tests). Without --demo
 there is no /demo (tests/server/test_pages.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import jwt
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from interview_engine_server.testing import FAST_TEST_ENVIRONMENT, ServerProcess
 
@@ -35,5 +35,8 @@ def test_serve_demo_embeds_the_widget_for_a_new_interview(page: Page, shot: Any,
             state = http.get(f"/v1/interviews/{interview_id}/candidate", headers={"Authorization": f"Bearer {token}"})
             assert state.status_code == 200 and state.json()["state"] == "awaiting_consent"
             assert http.get("/demo").status_code == 200  # every visit is a new interview
+        # the widget itself comes up under the page's CSP, in the language asked for
+        expect(widget.get_by_role("heading", name="시작하기 전에")).to_be_visible(timeout=15_000)
+        expect(widget.get_by_role("button", name="동의하고 계속")).to_be_visible()
         shot(page, "demo")
         axe(page, "main")

@@ -1,6 +1,6 @@
 """examples/host_page: the minimal host back end creates an interview on the real server with an API key
 and serves a page whose <interview-widget> carries a live candidate token the widget may use from the
-host's origin (the tenant's CORS allow-list)."""
+host's origin (the tenant's CORS allow-list), and the widget comes up on it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from interview_engine_server.testing import free_port
 
@@ -64,6 +64,8 @@ def test_the_example_host_page_embeds_the_widget_with_a_live_token(
             return { status: r.status, body: await r.json() };
         }""", [f"{server.url}/v1/interviews/{interview_id}/candidate", token])
         assert state["status"] == 200 and state["body"]["state"] == "awaiting_consent"
+        expect(widget.get_by_role("heading", name="Before you start")).to_be_visible(timeout=15_000)
+        expect(widget.get_by_role("button", name="Agree and continue")).to_be_visible()
         shot(page, "host-page")
         unknown = urllib.request.Request(origin + "/admin")
         try:

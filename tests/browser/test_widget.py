@@ -1,9 +1,10 @@
 """The candidate widget in Debian's Chromium against the real reference server: the whole typed
 interview on a hostile host page (aggressive global CSS, a 62.5% root font size, a strict CSP with
-Trusted Types) with the camera and microphone denied; keyboard only at 360 px with fake devices and
-axe-core on every step; the network cut mid-answer and restored (and the token refreshed); bad set-ups
-and the Korean strings. The host pages live on another origin than the server. Screenshots of each step
-are saved under test-artifacts/."""
+Trusted Types) with the camera and microphone denied; keyboard only at 360 px with fake devices, the
+questions read aloud and muted, and axe-core on every step; "having trouble?" at a working device check;
+the network cut mid-answer and restored (and the token refreshed); bad set-ups and the Korean strings.
+The host pages live on another origin than the server. Screenshots of each step are saved under
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ SERVER_SETTINGS = {"candidate_token_ttl_s": 30}
 """Short-lived candidate tokens, so the widget's refresh happens within a test."""
 HOSTILE_QUESTION = 'Tell us about <img src=x onerror="window.__pwned=1"> a project <script>window.__pwned=2</script>?'
 HOSTILE_ANSWER = '<img src=y onerror="window.__pwned=3">I led it</textarea><script>window.__pwned=4</script>'
+READ_ALOUD_SPY = "window.__spoken = []; speechSynthesis.speak = (utterance) => window.__spoken.push(utterance.text);"
+"""Records what the widget reads aloud instead of speaking it (an init script: the page's CSP does not apply)."""
 HOSTILE_CSS = """
 html { font-size: 62.5%; }
 * { font-size: 1rem !important; line-height: 0.7 !important; color: #f0f !important; letter-spacing: 0.4em !important;
@@ -142,8 +145,9 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
         axe: Callable[[Page, str | None], None]) -> None:
     created = embed.create_interview(accommodations={"no_time_limit": True}, time_limit_s=60,
                                spec={"emotion_analysis": True})
-    page = embed(new_context(browser, viewport={"width": 360, "height": 740}),
-                 [{"server": browser_server.url, "token": created["candidate"]["token"]}])
+    ctx = new_context(browser, viewport={"width": 360, "height": 740})
+    ctx.add_init_script(READ_ALOUD_SPY)
+    page = embed(ctx, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
     widget = page.locator("interview-widget")
     keyboard = page.keyboard
 
@@ -191,6 +195,13 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
     axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
     shot(page, "interview")
+    # the question is read aloud; once muted, the next one is not
+    page.wait_for_function("() => window.__spoken.includes('Question 1 for the Backend engineer role?')")
+    mute = widget.get_by_role("button", name="Mute the read-aloud")
+    expect(mute).to_have_attribute("aria-pressed", "false")
+    tab_to("Mute the read-aloud")
+    keyboard.press("Enter")
+    expect(mute).to_have_attribute("aria-pressed", "true")
     for text in ("I would profile it first.", "Then I would add an index."):
         tab_to("Type your answer", "textbox")
         keyboard.type(text)
@@ -199,12 +210,41 @@ def test_keyboard_only_at_360_px_with_fake_devices_and_no_serious_axe_findings(
         keyboard.press("Enter")
         expect(widget.get_by_role("status")).to_have_text("Answer saved")
     expect(widget.get_by_role("heading", name="You have answered every question.")).to_be_visible()
+    assert page.evaluate("window.__spoken") == ["Question 1 for the Backend engineer role?"]
     tab_to("Finish the interview")
     keyboard.press("Enter")
     expect(widget.get_by_role("heading", name="Thank you")).to_be_focused(timeout=20_000)
     axe(page, "interview-widget")
     assert no_horizontal_overflow(page)
     shot(page, "finished")
+
+
+def test_having_trouble_with_working_devices_leads_to_typed_answers(
+        browser_server: BrowserServer, embed: Embedding, browser: Browser,
+        new_context: Callable[..., BrowserContext], shot: Callable[[Page, str], Any]) -> None:
+    created = embed.create_interview()
+    ctx = new_context(browser)
+    offers: list[str] = []
+    ctx.on("request", lambda request: offers.append(request.url) if request.url.endswith("/webrtc/offer") else None)
+    page = embed(ctx, [{"server": browser_server.url, "token": created["candidate"]["token"]}])
+    widget = page.locator("interview-widget")
+    widget.get_by_label("Record my voice while I answer").check()
+    widget.get_by_label("Turn my spoken answers into text").check()
+    widget.get_by_label("I have read this notice and agree").check()
+    widget.get_by_role("button", name="Agree and continue").click()
+    expect(widget.get_by_role("button", name="Start the interview")).to_be_enabled(timeout=15_000)  # devices work
+    widget.get_by_role("button", name="Having trouble? Answer by typing instead").click()
+
+    # typed answers only, by choice: no live transcript, no "Done answering", no media connection, no error
+    expect(widget.locator("[part~=question]")).to_have_text("Question 1 for the Backend engineer role?")
+    expect(widget.get_by_role("log")).to_have_count(0)
+    expect(widget.get_by_role("button", name="Done answering")).to_have_count(0)
+    expect(widget.get_by_role("status")).not_to_have_text(re.compile("Listening|unavailable"))
+    widget.get_by_label("Type your answer").fill("I would start from the slow query log.")
+    shot(page, "typed-after-trouble")
+    widget.get_by_role("button", name="Submit answer").click()
+    expect(widget.locator("[part~=progress]")).to_have_text("Question 2 of 2")
+    assert offers == []
 
 
 def test_network_cut_mid_answer_resumes_the_same_question_with_the_draft(

@@ -1,7 +1,8 @@
 """A spoken answer through the widget: Chromium's fake microphone plays flite's voice over WebRTC to the
 real server, pocketsphinx transcribes it, the live transcript shows in the widget's log, and "Done
 answering" stores the answer with ``source="speech"``. During the second answer the network is cut and
-restored: the WebRTC connection restarts for the same peer and the typed answer is kept and sent."""
+restored: the WebRTC connection restarts for the same peer and the typed answer is kept and sent. The
+recruiter then sees both answers, the spoken one with its evidence marked, in /dashboard."""
 
 from __future__ import annotations
 
@@ -46,8 +47,12 @@ def test_a_spoken_answer_with_a_network_cut_then_a_typed_one(
     widget.get_by_label("Record my voice while I answer").check()
     widget.get_by_label("Turn my spoken answers into text").check()
     widget.get_by_label("I have read this notice and agree").check()
+    shot(page, "consent")
     widget.get_by_role("button", name="Agree and continue").click()
-    widget.get_by_role("button", name="Start the interview").click(timeout=15_000)
+    start = widget.get_by_role("button", name="Start the interview")
+    expect(start).to_be_enabled(timeout=15_000)
+    shot(page, "device-check")
+    start.click()
 
     status = widget.get_by_role("status")
     expect(status).to_have_text("Listening. Speak your answer, then choose Done answering.", timeout=15_000)
@@ -90,3 +95,17 @@ def test_a_spoken_answer_with_a_network_cut_then_a_typed_one(
     # pocketsphinx's final decoding of the loop differs from its interim words: the answer is what it heard
     assert spoken["source"] == "speech" and len(spoken["text"].split()) >= 5
     assert typed["source"] == "typed"
+
+    # the recruiter's report in /dashboard: the spoken answer with its evidence marked, and the typed one
+    dashboard = context.new_page()
+    admin = browser_server.tenants["acme"]
+    browser_server.sign_in(dashboard, (admin.admin_email, admin.admin_password))
+    dashboard.goto(f"{browser_server.url}/dashboard/interviews/{created['interview_id']}")
+    answers_shown = dashboard.locator("article.question")
+    expect(answers_shown.first.locator("h4")).to_contain_text("spoken")
+    expect(answers_shown.first.locator(".transcript")).to_have_text(spoken["text"])
+    # FakeEvaluator quotes the answer's first six words
+    expect(answers_shown.first.locator(".transcript mark").first).to_have_text(" ".join(spoken["text"].split()[:6]))
+    expect(answers_shown.nth(1).locator("h4")).to_contain_text("typed")
+    expect(answers_shown.nth(1).locator(".transcript")).to_have_text(typed["text"])
+    shot(dashboard, "dashboard-report")

@@ -120,6 +120,26 @@ def test_a_whole_interview(server: Any) -> None:
     assert all(e["ip"] for e in audit)
 
 
+def test_no_summary_unless_the_tenant_shows_them(server: Any) -> None:
+    client = server.client
+    assert client.patch("/v1/tenant", json={"candidate_summary": False}, headers=server.admin()).status_code == 200
+    created = server.start_interview()
+    base = _candidate(created)
+    finished = client.post(f"{base}/finish", headers=server.consented(created))
+    assert finished.status_code == 200 and finished.json() == {"state": "finished", "summary": None}
+
+    # a summary token handed out while summaries were on stops showing one when the tenant turns them off
+    assert client.patch("/v1/tenant", json={"candidate_summary": True}, headers=server.admin()).status_code == 200
+    created = server.start_interview()
+    summary_token = server.bearer(client.post(f"{_candidate(created)}/finish",
+                                              headers=server.consented(created)).json()["summary"]["token"])
+    assert client.get(_candidate(created), headers=summary_token).json()["summary_available"]
+    assert client.patch("/v1/tenant", json={"candidate_summary": False}, headers=server.admin()).status_code == 200
+    assert not client.get(_candidate(created), headers=summary_token).json()["summary_available"]
+    refused = client.get(f"{_candidate(created)}/summary", headers=summary_token)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "summary_disabled"
+
+
 def test_deletion_removes_every_row_and_is_audited(server: Any) -> None:
     client = server.client
     created = server.start_interview()
