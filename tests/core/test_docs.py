@@ -3,7 +3,8 @@ code, and every code block in README.md and docs/ runs (Sybil reads the blocks):
 docs assume (an open engine on fake providers, a session, some audio and camera frames), TOML and JSON are
 parsed and checked, shell runs in a scratch directory, HTML and CSS for the widget name only attributes,
 custom properties and parts the widget has. A block that cannot run says why in a
-``<!-- skip: next "reason" -->`` comment before it."""
+``<!-- skip: next "reason" -->`` comment before it. The plugins' READMEs install packages and load models,
+so their shell lines are checked rather than run: what they tell interview-engine must still hold."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ import inspect
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, redirect_stderr
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from io import StringIO
 from pathlib import Path
 from typing import Any
 from unittest import SkipTest
@@ -31,6 +34,10 @@ from sybil import Example, Sybil
 from sybil.parsers.markdown import CodeBlockParser, SkipParser
 
 from interview_engine import Engine, load_settings
+from interview_engine.cli import _parser
+from interview_engine.plugins import ProviderRegistry, build_plugin_manager
+from interview_engine.providers import FAMILIES
+from interview_engine.settings import Settings
 from interview_engine.testing import FakeTranscriber, speech
 from interview_engine.testing.conformance import voiced
 
@@ -200,3 +207,62 @@ def test_blocks_that_cannot_run_say_why(document: str) -> None:
     languages = fences[::2]  # every other fence opens a block
     assert set(languages) <= {"python", "toml", "json", "bash", "html", "css"}, \
         f"a block in a language nothing runs: {languages}"
+
+
+# --- the plugins' READMEs -------------------------------------------------------------------------------
+
+PLUGIN_READMES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "plugins").glob("*/README.md"))
+SHELL_BLOCK = re.compile(r"^```(?:sh|bash)\n(.*?)^```", re.M | re.S)
+ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_]\w*)=(?P<value>.*)", re.S)
+OPTIONS = re.compile(r"INTERVIEW_ENGINE_(?P<family>[A-Z_]+)_OPTIONS")
+
+
+def cli_error(argv: list[str]) -> str:
+    """What the CLI's own parser says about ``argv``; empty when it parses."""
+    said = StringIO()
+    with redirect_stderr(said):
+        try:
+            _parser().parse_args(argv)
+        except SystemExit as exc:
+            return said.getvalue() if exc.code else ""
+    return ""
+
+
+@pytest.fixture(scope="module")
+def registry() -> ProviderRegistry:
+    return ProviderRegistry(build_plugin_manager(from_env=False))
+
+
+@pytest.mark.parametrize("readme", PLUGIN_READMES)
+def test_plugin_readme_commands_parse_and_options_bind(readme: str, registry: ProviderRegistry) -> None:
+    """In every shell line: an ``interview-engine`` command parses with the CLI's parser, each
+    ``INTERVIEW_ENGINE_*`` variable is a setting or one the plugin reads, a provider selected with
+    ``INTERVIEW_ENGINE_<FAMILY>=`` is registered, and ``INTERVIEW_ENGINE_<FAMILY>_OPTIONS`` is JSON whose keys
+    bind to the plugin's provider of that family."""
+    plugin = Path(readme).parent.name
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "plugins" / plugin / "src").rglob("*.py"))
+    settings = {f"INTERVIEW_ENGINE_{name.upper()}" for name in Settings.model_fields}
+    commands = 0
+    for block in SHELL_BLOCK.findall((ROOT / readme).read_text(encoding="utf-8")):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            while words and (assignment := ASSIGNMENT.fullmatch(words[0])):
+                words.pop(0)
+                name, value = assignment["name"], assignment["value"]
+                if not name.startswith("INTERVIEW_ENGINE_"):
+                    continue
+                where = f"{readme}: {name}"
+                assert name in settings or f'"{name}"' in source, f"{where} is neither a setting nor read by {plugin}"
+                family = name.removeprefix("INTERVIEW_ENGINE_").lower()
+                if family in FAMILIES:
+                    assert value in registry.names(family), f"{where}: no {family} {value!r}"
+                elif options := OPTIONS.fullmatch(name):
+                    factory = registry.get(options["family"].lower(), plugin).factory
+                    try:
+                        inspect.signature(factory).bind(**json.loads(value))
+                    except TypeError as exc:
+                        raise AssertionError(f"{where}: {exc}") from exc
+            if words[:1] == ["interview-engine"]:
+                commands += 1
+                assert cli_error(words[1:]) == "", f"{readme}: {line.strip()}"
+    assert commands, f"{readme} shows no interview-engine command"

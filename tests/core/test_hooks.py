@@ -1,5 +1,6 @@
 """Each lifecycle hook has its own test (test_hook_<name>); a meta-test checks that every hook is
-documented in its spec and in docs/plugins.md, and has such a test."""
+documented in its spec (a lifecycle hook saying in which process it runs) and in docs/plugins.md, and has
+such a test."""
 
 from __future__ import annotations
 
@@ -161,6 +162,9 @@ def test_every_hook_is_documented_and_tested() -> None:
     tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     assert len(ALL_HOOKS) == 12
     for name in ALL_HOOKS:
-        assert (getattr(specs, name).__doc__ or "").strip(), f"hook {name} has no docstring"
+        doc = getattr(specs, name).__doc__ or ""
+        assert doc.strip(), f"hook {name} has no docstring"
+        if not name.startswith("register_"):  # a lifecycle hook: the plugin author must know which process
+            assert re.search(r"\bRuns (in|where)\b", doc), f"hook {name} does not say where it runs ('Runs in ...')"
         assert re.search(rf"^#+ `{name}", docs, re.M), f"hook {name} has no section in docs/plugins.md"
         assert f"def test_hook_{name}(" in tests, f"hook {name} has no test_hook_{name}"

@@ -4,12 +4,16 @@ conformance tests, and serves an interview through `interview-engine run`."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterable, Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ import pytest
 from interview_engine.cli import main
 from interview_engine.cli.new_plugin import FAMILIES
 
+ROOT = Path(__file__).parents[2]
 RUFF = Path(sys.executable).with_name("ruff")
 PLUGINS = {"evaluator": "kwscore", "question_source": "fixedlist", "transcriber": "sphinxlite",
            "emotion_analyzer": "facereader", "store": "memstore"}
@@ -45,6 +50,54 @@ def test_writes_a_package_of_each_family_that_ruff_passes(tmp_path: Path, capsys
     assert lint.returncode == 0, lint.stdout
 
 
+def _distributions(requirements: Iterable[str]) -> set[str]:
+    return {_canonical(re.split(r"[^A-Za-z0-9._-]", r.strip(), maxsplit=1)[0]) for r in requirements}
+
+
+def _canonical(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def undeclared_imports(directory: Path) -> list[str]:
+    """Each import in a plugin package whose distribution its pyproject does not name: ``src/`` against
+    ``dependencies``, ``tests/`` against those and the ``test`` extra (the standard library and the package
+    itself aside)."""
+    project = tomllib.loads((directory / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = _distributions(project.get("dependencies", []))
+    declared = {"src": runtime, "tests": runtime | _distributions(project.get("optional-dependencies", {})
+                                                                  .get("test", []))}
+    own = {p.name for p in (directory / "src").iterdir() if p.is_dir()}
+    installed = packages_distributions()
+    missing = []
+    for tree, names in declared.items():
+        for path in sorted((directory / tree).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for top in {module.partition(".")[0] for module in modules} - own - sys.stdlib_module_names:
+                    candidates = {_canonical(d) for d in installed.get(top, [])}
+                    if not candidates & names:
+                        missing.append(f"{path.relative_to(directory)}:{node.lineno}: {top} "
+                                       f"({' or '.join(sorted(candidates)) or 'not installed'})")
+    return missing
+
+
+def test_each_package_declares_what_it_imports(tmp_path: Path) -> None:
+    """Installed with its dependencies into a bare environment, a generated plugin (and the example plugin)
+    would import: the ``installed`` fixture cannot show it, as this machine is offline and it installs with
+    ``--no-deps`` into an environment that sees this one's packages."""
+    for family, name in PLUGINS.items():
+        assert undeclared_imports(scaffold(tmp_path, family, name)) == [], family
+    assert undeclared_imports(ROOT / "examples" / "keyword_plugin") == []
+    (tmp_path / "kwscore" / "tests" / "test_more.py").write_text("import cv2\nfrom skimage import data\n")
+    assert undeclared_imports(tmp_path / "kwscore") == [
+        "tests/test_more.py:1: cv2 (opencv-python-headless)", "tests/test_more.py:2: skimage (scikit-image)"]
+
+
 @pytest.mark.parametrize(("name", "problem"), [
     ("Acme", "invalid plugin name 'Acme'"),
     ("acme scorer", "invalid plugin name"),
@@ -65,8 +118,9 @@ def test_an_existing_directory_is_left_alone(tmp_path: Path, capsys: pytest.Capt
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """The five plugins, scaffolded and installed (without their dependencies, which this environment has)
-    into a fresh virtual environment that sees this one's packages; yields (its python, the plugins' root)."""
+    """The five plugins, scaffolded and installed (without their dependencies, which this environment has:
+    the machine is offline) into a fresh virtual environment that sees this one's packages; yields (its
+    python, the plugins' root). ``test_each_package_declares_what_it_imports`` checks the dependencies."""
     root = tmp_path_factory.mktemp("new_plugins")
     for family, name in PLUGINS.items():
         scaffold(root, family, name)

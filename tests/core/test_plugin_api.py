@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,17 @@ from interview_engine.testing.surface import SDK_SURFACE, imports_outside
 ROOT = Path(__file__).parents[2]
 LAZY_MODULES = ["interview_engine", "interview_engine.plugin_api"]
 PLUGIN_TREES = [*sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "plugins").glob("*/src")), "examples"]
+HEAVY = {
+    "deepface": ["deepface", "onnxruntime"],
+    "deepgram": ["deepgram"],
+    "faster_whisper": ["faster_whisper", "ctranslate2"],
+    "fer_lite": ["cv2", "ai_edge_litert"],
+    "gguf": ["llama_cpp"],
+    "openai_compat": ["httpx"],
+    "pocketsphinx": ["pocketsphinx"],
+    "transformers": ["torch", "transformers"],
+}
+"""In-repo plugin -> the libraries its providers need, which discovering it must not import (nor numpy)."""
 
 
 @pytest.mark.parametrize("tree", PLUGIN_TREES)
@@ -77,6 +90,26 @@ def test_importing_the_sdk_or_a_hook_marker_loads_no_heavy_library() -> None:
             "print(sorted({'pydantic', 'numpy', 'sqlalchemy', 'anyio'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_lazy_check_covers_every_plugin_in_the_repository() -> None:
+    assert sorted(HEAVY) == sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
+
+
+@pytest.mark.parametrize("plugin", sorted(HEAVY))
+def test_discovering_a_plugin_imports_only_its_entry_point(plugin: str) -> None:
+    """In a fresh interpreter, registering ``plugin``'s providers imports its package and entry-point module,
+    none of its provider modules and none of the libraries they need."""
+    heavy = ["numpy", *HEAVY[plugin]]
+    assert all(importlib.util.find_spec(name) for name in heavy)  # names that exist, so their absence means something
+    code = ("import json, sys; from interview_engine.plugins import ProviderRegistry, build_plugin_manager; "
+            f"ProviderRegistry(build_plugin_manager(allow=[{plugin!r}])); print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded = set(json.loads(out.stdout))
+    package = f"interview_engine_{plugin}"
+    assert sorted(m for m in loaded if m.split(".")[0] == package) == [package, f"{package}.plugin"]
+    assert sorted(loaded & set(heavy)) == []
 
 
 def test_documented_imports_keep_working() -> None:

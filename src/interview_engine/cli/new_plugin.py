@@ -23,6 +23,9 @@ from .terminal import emit, visible
 
 NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 MAX_NAME_CHARS = 24
+ANYIO = "anyio>=4.4"
+"""For the providers that run their work in a worker thread (``anyio.to_thread``): a plugin declares what it
+imports, even what interview-engine happens to install."""
 
 
 @dataclass(frozen=True)
@@ -40,17 +43,18 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "evaluator": Family("register_evaluators", "evaluator", "Evaluator", "evaluator",
-                        "an evaluator that scores answers by the question's key terms they use"),
+                        "an evaluator that scores answers by the question's key terms they use", (ANYIO,)),
     "question_source": Family("register_question_sources", "questions", "QuestionSource", "question source",
                               "a question source that asks the questions you give it and follows up on short "
                               "answers"),
     "transcriber": Family("register_transcribers", "transcriber", "Transcriber", "transcriber",
-                          "an offline English transcriber on PocketSphinx", ("pocketsphinx>=5", "numpy>=1.26")),
+                          "an offline English transcriber on PocketSphinx",
+                          (ANYIO, "pocketsphinx>=5", "numpy>=1.26")),
     "emotion_analyzer": Family("register_emotion_analyzers", "analyzer", "EmotionAnalyzer", "emotion analyzer",
                                "an emotion analyzer on OpenCV face detection and fer's TFLite expression model",
-                               ("opencv-python-headless>=4.8,<5", "ai-edge-litert>=1.2", "numpy>=1.26"),
+                               (ANYIO, "opencv-python-headless>=4.8,<5", "ai-edge-litert>=1.2", "numpy>=1.26"),
                                ("scikit-image>=0.22",)),
-    "store": Family("register_stores", "store", "Store", "store", "a store that keeps interviews in memory"),
+    "store": Family("register_stores", "store", "Store", "store", "a store that keeps interviews in memory", (ANYIO,)),
 }
 """Provider family (as the settings name it) -> what its plugin looks like."""
 
