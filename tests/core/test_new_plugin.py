@@ -187,3 +187,62 @@ def test_an_interview_runs_with_every_generated_provider_selected(installed: tup
     evaluations = [q["evaluation"] for q in report["questions"]]
     assert [(e["status"], e["evaluator"]) for e in evaluations] == [("done", PLUGINS["evaluator"])] * 2
     assert not (root / "unused.db").exists()  # everything lived in the memory store
+
+
+SPOKEN_INTERVIEW = """
+import json, anyio
+from skimage import data
+from interview_engine import Engine, TranscriptionOptions, load_settings
+from interview_engine.media import AnswerEnded, AudioPipeline, FrameSampler, PcmFormat, TimedFrame
+from interview_engine.testing import speech
+
+async def chunks():
+    audio = speech.browser_audio(speech.say("I keep the data in a database"), silence_s=1.5)
+    for i in range(0, len(audio), 3840):
+        yield audio[i:i + 3840]
+
+async def main():
+    async with Engine(load_settings()) as engine:
+        transcriber, analyzer = await engine.transcriber(), await engine.emotion_analyzer()
+        session = await engine.start({"role": "Backend engineer", "question_count": 1, "max_follow_ups": 0,
+                                      "emotion_analysis": True})
+        question = session.current_question
+        pipeline = AudioPipeline(transcriber, TranscriptionOptions(language="en"),
+                                 input_format=PcmFormat(sample_rate=48_000, channels=2))
+        async with FrameSampler(session, analyzer) as sampler:
+            sampler.offer(TimedFrame(data.astronaut(), 0.0))
+            async with pipeline.listen(chunks()) as events:
+                async for event in events:
+                    if isinstance(event, AnswerEnded):
+                        await session.answer(question.id, event.text, **event.answer_kwargs())
+                        break
+        await session.finish()
+        report = await session.report(timeout=60)
+        print(json.dumps({"transcriber": type(transcriber).__module__, "analyzer": type(analyzer).__module__,
+                          "report": report.model_dump(mode="json")}))
+
+anyio.run(main)
+"""
+"""A spoken, filmed interview through the SDK, as docs/guide.md shows one ("Speech", "Video")."""
+
+
+@pytest.mark.slow
+def test_a_spoken_interview_runs_on_the_generated_transcriber_and_emotion_analyzer(
+        installed: tuple[Path, Path]) -> None:
+    """``run`` answers by text and the engine builds media providers on first use, so the test above never
+    builds these two; here the engine the settings select transcribes the answer and reads the frame."""
+    python, root = installed
+    result = subprocess.run([str(python), "-c", SPOKEN_INTERVIEW], cwd=root,
+                            env=_engine_env(root, plugins=",".join(PLUGINS.values()), **PLUGINS),
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-5000:]
+    out = json.loads(result.stdout)
+    assert (out["transcriber"], out["analyzer"]) == (
+        f"interview_engine_{PLUGINS['transcriber']}.{FAMILIES['transcriber'].module}",
+        f"interview_engine_{PLUGINS['emotion_analyzer']}.{FAMILIES['emotion_analyzer'].module}")
+    [answered] = out["report"]["questions"]
+    assert answered["answer"]["source"] == "speech" and "database" in answered["answer"]["text"].split()
+    assert answered["evaluation"]["status"] == "done"  # scored by the generated evaluator, in the generated store
+    [sample] = out["report"]["emotions"]["timeline"]
+    assert sample["face_count"] >= 1 and sample["dominant"] in sample["emotions"]
+    assert not (root / "unused.db").exists()
