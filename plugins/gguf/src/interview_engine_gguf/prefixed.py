@@ -18,7 +18,7 @@ already holds, and save a prompt only when at least this many of its tokens are 
 sequence in or out costs about as much as computing a few tokens."""
 
 
-class PrefixLlama(Llama):  # type: ignore[misc]
+class PrefixLlama(Llama):
     """A ``Llama`` whose ``generate`` first restores the saved sequence sharing the longest prefix with
     the prompt (when it beats the model's current cache by ``MIN_GAIN`` tokens), and, once the prompt is
     read, saves it when ``save_prompts`` is set."""
