@@ -22,6 +22,12 @@ def smollm2_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return SMOLLM2_135M.target(tmp_path_factory.mktemp("models"))
 
 
+@pytest.fixture(scope="session")
+def llama_options() -> dict[str, Any]:
+    """llama.cpp settings for a GGUFBackend made by a test."""
+    return dict(LLAMA_OPTIONS)
+
+
 @pytest.fixture
 def gguf_options(tmp_path: Path) -> dict[str, Any]:
     """Provider options selecting the test model, with an empty models directory."""

@@ -8,12 +8,13 @@ each token to its caller through a queue and wakes the caller's event loop throu
 wake-up per token, no thread hop), so nothing blocks the loop. A request cancelled while it waits is
 skipped when its turn comes; one cancelled while it runs stops at the next token.
 ``generate_with_logprobs`` notes the likeliest tokens at each position as it samples (see
-:mod:`.logprobs`).
+:mod:`.logprobs`). The prompts of background requests are kept in a prefix cache (``prefix_cache.py``):
+an evaluation whose prompt starts like an earlier one's takes that prefix back from it even when other
+requests ran in between.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -39,6 +40,8 @@ from interview_engine.plugin_api import (
 
 from .locate import ModelChoice, check_gguf
 from .logprobs import TopLogprobs
+from .plugin import PREFIX_CACHE_MB
+from .prefix_cache import PrefixCache, PromptTokens, SavedSequence
 from .schedule import INTERACTIVE, PriorityJobs
 
 log = logging.getLogger(__name__)
@@ -98,12 +101,16 @@ class GGUFBackend:
     ``json_schema`` requests decode under a grammar built from the schema. The model loads on first use
     (or ``await load()``) in the worker thread; a model package is assembled there first if needed.
     ``n_threads`` (default: every CPU) serves both prompt processing and generation. Requests are
-    interactive unless made with ``priority=BACKGROUND``.
+    interactive unless made with ``priority=BACKGROUND``. ``prefix_cache_mb`` bounds the saved prompt
+    prefixes (0: none); ``prompt_tokens`` counts where the prompt tokens read so far came from.
+    ``use_mmap`` maps the file instead of reading it: on CPU, llama.cpp repacks most weights into memory
+    of its own anyway, and mapped pages of the file then count a second time.
     """
 
     def __init__(
         self, model: ModelChoice | str | os.PathLike[str], *, n_ctx: int = 8192, n_threads: int | None = None,
-        n_gpu_layers: int = 0, chat_format: str | None = None,
+        n_gpu_layers: int = 0, chat_format: str | None = None, prefix_cache_mb: float = PREFIX_CACHE_MB,
+        use_mmap: bool = False,
     ) -> None:
         if not isinstance(model, ModelChoice):
             path = Path(model)
@@ -111,9 +118,13 @@ class GGUFBackend:
             model = ModelChoice(label=path.name, prepare=lambda: path, identity=str(path.resolve()))
         self.model_name = model.label
         self._choice = model
+        if not isinstance(use_mmap, bool):
+            raise ValueError(f"use_mmap must be true or false, not {use_mmap!r}")
         threads = n_threads or default_threads()
         self._llama_options = {"n_ctx": n_ctx, "n_threads": threads, "n_threads_batch": threads,
-                               "n_gpu_layers": n_gpu_layers, "chat_format": chat_format}
+                               "n_gpu_layers": n_gpu_layers, "chat_format": chat_format, "use_mmap": use_mmap}
+        self.prefixes = PrefixCache(_megabytes(prefix_cache_mb))
+        self.prompt_tokens = PromptTokens()
         self._queue: PriorityJobs[_Job] = PriorityJobs()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -207,6 +218,7 @@ class GGUFBackend:
             from llama_cpp import LogitsProcessorList
 
             kwargs["logits_processor"] = LogitsProcessorList([recorder])
+        llama.save_prompts = job.priority > INTERACTIVE
         chunks = llama.create_chat_completion(**kwargs)  # a lazy generator: errors surface while iterating
         text: list[str] = []
         try:
@@ -269,13 +281,14 @@ class GGUFBackend:
         return self._llama
 
     def _load(self) -> Any:
-        from llama_cpp import Llama
+        from .prefixed import PrefixLlama
 
         path = self._choice.prepare()
         check_gguf(path)
         log.info("loading %s with llama.cpp (%s)", path, self._llama_options)
         try:
-            llama = Llama(model_path=str(path), verbose=False, **self._llama_options)
+            llama = PrefixLlama(model_path=str(path), prefixes=self.prefixes, counts=self.prompt_tokens,
+                                verbose=False, **self._llama_options)
         except ValueError as exc:
             raise CorruptModel(
                 f"llama.cpp cannot load {path} (truncated or corrupt GGUF?): {exc}; replace the file"
@@ -290,30 +303,22 @@ class _Pause:
     """Where a generation stopped: its sequence in the model's cache, its tokens and its sampler (with
     the grammar's state). Only the cached sequence is copied, not llama-cpp-python's logits buffer."""
 
-    cache: Any
-    size: int
-    input_ids: Any
-    n_tokens: int
+    sequence: SavedSequence
     sampler: Any
 
     @classmethod
     def of(cls, llama: Any) -> _Pause:
-        import llama_cpp
-
-        size = llama_cpp.llama_state_seq_get_size(llama.ctx, 0)
-        cache = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(llama.ctx, cache, size, 0)
-        return cls(cache, written, llama.input_ids.copy(), llama.n_tokens, llama._sampler)
+        return cls(SavedSequence.copy_out(llama), llama._sampler)
 
     def restore(self, llama: Any) -> None:
-        import llama_cpp
-
-        llama._ctx.kv_cache_clear()
-        if llama_cpp.llama_state_seq_set_data(llama.ctx, self.cache, self.size, 0) != self.size:
-            raise ProviderError("llama.cpp could not restore a paused generation's cache")
-        llama.input_ids[:] = self.input_ids
-        llama.n_tokens = self.n_tokens
+        self.sequence.copy_in(llama)
         llama._sampler = self.sampler
+
+
+def _megabytes(value: float) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"prefix_cache_mb must be a number of megabytes, 0 (no prefix cache) or more, not {value!r}")
+    return int(value * 2**20)
 
 
 def default_threads() -> int:
