@@ -57,14 +57,19 @@ class GatedModel:
 
 
 class Preparing(FakeEvaluator):
-    """A FakeEvaluator with ``prepare``, which runs ``preparation`` (fails or never ends)."""
+    """A FakeEvaluator with ``prepare``, which records the question, then runs ``preparation`` (returns,
+    fails or never ends)."""
 
     def __init__(self, preparation: str) -> None:
         super().__init__()
         self.preparation = preparation
+        self.prepared: list[Question] = []
         self.cancelled = False
 
     async def prepare(self, spec: InterviewSpec, question: Question) -> None:
+        self.prepared.append(question)
+        if self.preparation == "return":
+            return
         if self.preparation == "fail":
             raise RuntimeError("the model is gone")
         try:
@@ -94,6 +99,19 @@ async def test_the_key_points_are_found_when_a_question_is_asked_and_nobody_wait
             report = await session.report(timeout=5)
     assert len(model.points_asked) == 2 and model.scored == 2  # each question's points found once
     assert all(r.evaluation and r.evaluation.status == "done" for r in report.questions)
+
+
+async def test_every_question_asked_is_prepared_for_follow_ups_too(settings: Settings) -> None:
+    evaluator, source = Preparing("return"), FakeQuestionSource()
+    source.enqueue_follow_up("Which index exactly?")
+    async with Engine(settings, question_source=source, evaluator=evaluator) as engine:
+        session = await engine.start({"role": "backend", "question_count": 2, "max_follow_ups": 1})
+        while (question := session.current_question) is not None:
+            await session.answer(question.id, ANSWER)
+        await anyio.wait_all_tasks_blocked()
+        asked = session.questions
+    assert [q.kind for q in asked] == ["generated", "follow_up", "generated"]
+    assert [q.id for q in evaluator.prepared] == [q.id for q in asked]
 
 
 async def test_a_failed_preparation_is_logged_and_the_interview_goes_on(
