@@ -9,6 +9,10 @@ engine's own grounding (``ground_scores``, as a session records it), then prints
   graded answer scores strictly higher;
 - the mean weighted score per grade and of the injection items, which must stay with the weak ones.
 
+Each result keeps what the evaluator judged (relevance, key points covered, verdict, ratings, quotes:
+``LLMEvaluator.judge``), so the step from judgements to scores (``interview_engine.llm.judgement``) can
+be studied without running the model again.
+
 ``--items dev`` scores bench/data/evaluator_dev_items.json instead: other questions, graded the same
 way, to try changes on without tuning them to the graded set.
 
@@ -24,6 +28,7 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import asdict
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -103,18 +108,21 @@ async def evaluate_all(model: str, items: list[dict[str, Any]]) -> list[dict[str
             request = request_for(item)
             started = time.perf_counter()
             try:
-                card = await evaluator.evaluate(request)
+                raw_card, judgement = await evaluator.judge(request)
+                card = evaluator.score_card(request, raw_card, judgement)
+                judged = {"verdict": raw_card.verdict, **asdict(judgement),
+                          "evidence": {s.dimension: s.evidence for s in card.scores}}
                 grounded = ground_scores(card, request.spec, request.answer.text)
                 scores = {s.dimension: s.score for s in grounded.scores}
                 raw = {s.dimension: s.score for s in card.scores}
                 score, raw_score, error = weighted(scores, request.spec), weighted(raw, request.spec), None
             except EvaluationFailed as exc:
-                score, raw_score, scores, error = 0.0, None, {}, str(exc)
+                score, raw_score, scores, judged, error = 0.0, None, {}, None, str(exc)
             seconds = time.perf_counter() - started
             results.append({"id": item["id"], "language": item["language"], "grade": item["grade"],
                             "injection": bool(item.get("injection")), "question": item["question"],
                             "score": round(score, 1), "raw_score": raw_score and round(raw_score, 1),
-                            "scores": scores, "error": error, "seconds": round(seconds, 1)})
+                            "scores": scores, "judgement": judged, "error": error, "seconds": round(seconds, 1)})
             print(f"{item['id']:<12} {item['grade']:<19} {score:5.1f}  raw {raw_score or 0:5.1f}  {seconds:5.1f}s"
                   + (f"  FAILED {error}" if error else ""), flush=True)
     finally:

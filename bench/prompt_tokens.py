@@ -4,7 +4,8 @@ Builds the scoring chat LLMEvaluator sends (system prompt, question, key points,
 English and Korean answers of 2,000, 12,000 (the old cut) and 20,000 characters (the longest accepted),
 tokenizes it with each installed GGUF model's vocabulary (llama.cpp, vocabulary only: no weights are
 loaded), and prints the tokens beside the prompt without the answer (the baseline) and whether prompt
-plus the output budget fits the gguf plugin's default context of 8,192 tokens.
+plus the output budget for that answer (``LLMEvaluator.max_tokens_for``) fits the gguf plugin's
+default context of 8,192 tokens.
 
     .venv/bin/python bench/prompt_tokens.py
 
@@ -39,20 +40,20 @@ PER_MESSAGE_TOKENS = 5
 """Chat-template tokens around each message (role markers), roughly."""
 
 
-def prompt_text(language: str, chars: int) -> list[str]:
+def prompt_text(language: str, chars: int) -> tuple[list[str], int]:
+    """The scoring chat's messages for an answer of ``chars`` characters, and the output budget for it."""
     spec = InterviewSpec(role="Backend engineer", language=language)  # type: ignore[arg-type]
     question = Question(interview_id="bench", ordinal=0, kind="generated", text="How would you speed up a slow query?")
     text = (UNITS[language] * (chars // len(UNITS[language]) + 1))[:chars] if chars else "-"
     answer = Answer(interview_id="bench", question_id=question.id, text=text)
     request = EvaluationRequest(spec=spec, question=question, answer=answer)
     messages = evaluation_messages(request, ["measure first", "composite index", "check the plan"])
-    return [m.content for m in messages]
+    return [m.content for m in messages], LLMEvaluator(ScriptedBackend()).max_tokens_for(spec, text)
 
 
 def main() -> None:
     import llama_cpp
 
-    output_budget = LLMEvaluator(ScriptedBackend()).max_tokens_for(InterviewSpec(role="r"))
     rows: list[dict[str, Any]] = []
     print(f"{'model':<40} {'lang':<4} {'answer chars':>12} {'prompt tokens':>13} {'baseline':>8} {'x':>5} "
           f"{'fits ' + str(N_CTX):>9}")
@@ -68,9 +69,10 @@ def main() -> None:
             return sum(len(vocab.tokenize(p.encode("utf-8"), add_bos=False)) + PER_MESSAGE_TOKENS for p in parts)
 
         for language in UNITS:
-            baseline = tokens(prompt_text(language, 0))
+            baseline = tokens(prompt_text(language, 0)[0])
             for chars in SIZES:
-                total = tokens(prompt_text(language, chars))
+                parts, output_budget = prompt_text(language, chars)
+                total = tokens(parts)
                 fits = total + output_budget <= N_CTX
                 rows.append({"model": name, "language": language, "answer_chars": chars, "prompt_tokens": total,
                              "baseline_tokens": baseline, "output_budget": output_budget, "fits_default_ctx": fits})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pluggy
 
 from .jobs.base import Jobs
+from .preparation import Preparations
 from .providers import Evaluator, QuestionSource
 from .store.base import Store
 
@@ -26,5 +27,8 @@ class SessionContext:
     first_question_budget_s: float = 1.0
     plan_wait_s: float = 1.5
     follow_up_budget_s: float = 1.5
+    preparations: Preparations | None = None
+    """Where the evaluator prepares for each question asked; None when it does not (or evaluates
+    elsewhere)."""
 
 

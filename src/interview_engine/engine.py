@@ -21,6 +21,7 @@ from .errors import ConfigurationError
 from .evaluation import abandon_evaluation, evaluate_answer
 from .finalization import finalize
 from .identifiers import check_interview_id, check_tenant
+from .jobs.arq import ArqJobs
 from .jobs.base import EVALUATE_ANSWER, JobHandler, Jobs
 from .jobs.inprocess import InProcessJobs
 from .jobs.retry import RetryPolicy, attempt_job
@@ -28,7 +29,8 @@ from .listing import build_query
 from .models import InterviewPage, InterviewSpec, InterviewState
 from .planning import PLAN_QUESTIONS, plan_rest
 from .plugins import ProviderRegistry, plugin_manager_for
-from .providers import EmotionAnalyzer, Evaluator, QuestionSource, Transcriber, aclose_provider
+from .preparation import Preparations
+from .providers import EmotionAnalyzer, Evaluator, PreparingEvaluator, QuestionSource, Transcriber, aclose_provider
 from .session import Session, parse_spec
 from .settings import AUTO, EMBEDDED_DEFAULTS, Settings, load_settings
 from .store.base import JobRecord, Store
@@ -106,6 +108,10 @@ class Engine:
             stack.push_async_callback(aclose_provider, evaluator)
         jobs = self._given_jobs or self._make_jobs(store)
         evaluator_name = s.evaluator or (type(evaluator).__name__ if evaluator else None)
+        preparations = None
+        if isinstance(evaluator, PreparingEvaluator) and not isinstance(jobs, ArqJobs):
+            # with arq, evaluations run in worker processes: preparing here would help none of them
+            preparations = await stack.enter_async_context(Preparations(evaluator, evaluator_name or "evaluator"))
         self._ctx = SessionContext(
             store=store,
             plugins=self.plugins,
@@ -119,6 +125,7 @@ class Engine:
             first_question_budget_s=s.first_question_budget_s,
             plan_wait_s=s.plan_wait_s,
             follow_up_budget_s=s.follow_up_budget_s,
+            preparations=preparations,
         )
         if self._run_jobs:
             await jobs.start()
@@ -131,8 +138,6 @@ class Engine:
     def _make_jobs(self, store: Store) -> Jobs:
         s = self.settings
         if s.jobs == "arq":
-            from .jobs.arq import ArqJobs
-
             return ArqJobs(store, s.redis_url, sweep_interval_s=s.job_sweep_interval_s)
         return InProcessJobs(store, self.job_handler, concurrency=s.job_concurrency, policy=self.retry_policy,
                              sweep_interval_s=s.job_sweep_interval_s, shutdown_grace=s.job_shutdown_grace_s)

@@ -15,6 +15,8 @@ from .models import (
     EmotionReading,
     EvaluationRequest,
     FollowUpRequest,
+    InterviewSpec,
+    Question,
     QuestionDraft,
     QuestionPlanRequest,
     ScoreCard,
@@ -53,6 +55,18 @@ class Evaluator(Protocol):
     async def evaluate(self, request: EvaluationRequest) -> ScoreCard:
         """Score every dimension of ``request.spec.rubric`` from 0 to 100, with quotes from
         ``request.answer.text``; raise ``EvaluationFailed`` to give up (the engine records the reason)."""
+        ...
+
+
+@runtime_checkable
+class PreparingEvaluator(Evaluator, Protocol):
+    """An Evaluator that can do the work depending only on a question (an LLM's key points) when the
+    question is asked, before any answer to it. Optional: the engine calls ``prepare`` in the background
+    on each question asked when its evaluator has it; no candidate waits for it."""
+
+    async def prepare(self, spec: InterviewSpec, question: Question) -> None:
+        """Get ready to evaluate answers to ``question``. A failure is logged and ignored: ``evaluate``
+        must still do whatever this did not."""
         ...
 
 

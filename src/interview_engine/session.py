@@ -4,13 +4,14 @@ in several processes, may serve one interview; a session refused by the store re
 
     start: the opener, and as much of the plan as came within its budget (``planning.py``) -> store
             interview + questions + planning job -> enqueue job -> on_session_started
+            -> the evaluator prepares for the question, in the background (``preparation.py``)
             -> after_question_asked
     plan job (``planning.py``, in the background): the rest of the plan, stored place by place
     answer: check -> store answer + pending evaluation + job (one transaction that holds the interview
             and checks the question is current) -> enqueue job, after_answer_recorded, and meanwhile the
             follow-up decision, within its budget -> follow-up? (stored if in order and on time)
             -> next planned question (waiting for the plan job briefly, else from the bank)
-            -> after_question_asked(next)
+            -> the evaluator prepares for it, in the background -> after_question_asked(next)
     pause / unpause: state held in the store -> on_session_paused / on_session_unpaused
     job (``evaluation.py``, in the background): evaluate -> settle evaluation -> after_answer_evaluated
             -> finalize
@@ -349,6 +350,8 @@ class Session:
     async def _announce_current(self) -> Question | None:
         current = self.current_question
         if current is not None:
+            if self._ctx.preparations is not None:  # in the background: nobody waits for it
+                self._ctx.preparations.start(self.spec, current)
             await call_lifecycle(self._ctx.plugins, "after_question_asked", interview=self._interview,
                                  question=current)
         return current

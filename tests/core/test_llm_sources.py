@@ -3,12 +3,16 @@ fencing and typed failures. Real inference is tested with llama.cpp in tests/plu
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
 from interview_engine.errors import EvaluationFailed, ProviderError
 from interview_engine.llm import LLMEvaluator, LLMQuestionSource, evaluation_messages
+from interview_engine.llm.evaluator import points_messages
+from interview_engine.llm.judgement import OFF_TOPIC_CAP
+from interview_engine.llm.schemas import FEEDBACK_CHARS, answer_fragments
 from interview_engine.llm.testing import ScriptedBackend
 from interview_engine.models import (
     Answer,
@@ -31,9 +35,9 @@ def _questions(*texts: str) -> str:
     return json.dumps({"questions": [{"focus": "technical", "competency": "db", "text": t} for t in texts]})
 
 
-def _card(rating: int = 4, quote: str = "B-tree index") -> str:
+def _card(rating: int = 4, quote: str = "B-tree index", *, on_topic: bool = True) -> str:
     dims = {d.key: {"evidence": [quote], "rating": rating} for d in SPEC.rubric}
-    return json.dumps({"covered": [True, True, False], "verdict": "good",
+    return json.dumps({"answers_question": on_topic, "covered": [True, True, False], "verdict": "good",
                        "scores": dims, "feedback": "Solid."})
 
 
@@ -115,7 +119,8 @@ async def test_evaluation_returns_every_dimension_with_its_evidence() -> None:
     card = await LLMEvaluator(backend).evaluate(
         EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer("I would add a B-tree index on user_id.")))
     assert [s.dimension for s in card.scores] == [d.key for d in SPEC.rubric]
-    assert all(s.score == 75 and s.evidence == ["B-tree index"] for s in card.scores)  # rating 4 of 1-5, as sampled
+    # rating 4 and verdict good (4) as sampled, 2 of 3 key points covered: 4 * 0.6 + (1 + 4 * 2 / 3) * 0.4
+    assert all(s.score == 72 and s.evidence == ["B-tree index"] for s in card.scores)
     assert card.feedback == "Solid."
     points, scoring = backend.requests
     system = points.messages[0].content
@@ -147,7 +152,7 @@ async def test_a_card_missing_a_dimension_is_retried() -> None:
     backend = ScriptedBackend(POINTS, json.dumps(partial), _card(3))
     card = await LLMEvaluator(backend).evaluate(
         EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer("I would add a B-tree index.")))
-    assert len(backend.requests) == 3 and {s.score for s in card.scores} == {50}
+    assert len(backend.requests) == 3 and {s.score for s in card.scores} == {64}
 
 
 async def test_the_answer_is_fenced_and_cannot_close_its_fence() -> None:
@@ -162,3 +167,44 @@ async def test_the_answer_is_fenced_and_cannot_close_its_fence() -> None:
     assert "</answer" not in body.lower() and "<answer" not in body.lower()
     assert user.count(f"</answer-{nonce}>") == 2  # the instruction that names the fence, and the fence
     assert nonce not in hostile and len(nonce) == 8
+
+
+async def test_every_answer_to_a_question_opens_the_same_evaluation() -> None:
+    backend = ScriptedBackend(POINTS, _card(4), _card(2))
+    evaluator = LLMEvaluator(backend)
+    await evaluator.prepare(SPEC, QUESTION)
+    for text in ("I would add a B-tree index here.", "Maybe a B-tree index, not sure."):
+        await evaluator.evaluate(EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer(text)))
+    points, first, second = backend.requests
+    assert first.messages[:3] == second.messages[:3]  # byte for byte: a backend reuses its cached prefix
+    assert first.messages[:2] == points.messages
+    nonces = [m.messages[3].content.split("<answer-", 1)[1][:8] for m in (first, second)]
+    assert nonces[0] != nonces[1]  # each answer is fenced with a fresh random nonce
+    other = QUESTION.model_copy(update={"text": "How do you shard a table?"})
+    assert points_messages(SPEC, other)[1] != points.messages[1]
+
+
+def test_the_question_fence_cannot_be_predicted_from_the_question() -> None:
+    user = points_messages(SPEC, QUESTION)[1].content
+    nonce = user.split("<question-", 1)[1][:8]
+    assert nonce not in QUESTION.text and len(nonce) == 8
+    assert nonce != hashlib.sha256(QUESTION.text.encode()).hexdigest()[:8]
+    assert user.count(f"<question-{nonce}>") == 1 == user.count(f"</question-{nonce}>")
+
+
+async def test_an_answer_judged_off_topic_scores_low_whatever_its_ratings() -> None:
+    backend = ScriptedBackend(POINTS, _card(5, on_topic=False))
+    card = await LLMEvaluator(backend).evaluate(
+        EvaluationRequest(spec=SPEC, question=QUESTION, answer=_answer("Celery workers deadlock on a B-tree index.")))
+    assert {s.score for s in card.scores} == {OFF_TOPIC_CAP}
+
+
+@pytest.mark.parametrize(("language", "letter"), [("en", "é"), ("ko", "가")])
+def test_the_output_budget_holds_the_longest_output_in_any_tokenizer(language: str, letter: str) -> None:
+    spec = SPEC.model_copy(update={"language": language})
+    answer = "EXPLAIN ANALYZE로 실행 계획을 보고, 조건 컬럼에 복합 인덱스를 추가한 뒤 p95 지연 시간을 비교합니다. " * 3
+    longest_quote = max(answer_fragments(answer), key=lambda f: len(f.encode()))
+    dims = {d.key: {"evidence": [longest_quote], "rating": 5} for d in spec.rubric}
+    output = json.dumps({"answers_question": False, "covered": [False] * 3, "verdict": "off_topic", "scores": dims,
+                         "feedback": letter * FEEDBACK_CHARS}, ensure_ascii=False)
+    assert len(output.encode()) <= LLMEvaluator(ScriptedBackend()).max_tokens_for(spec, answer)  # a token >= a byte

@@ -26,10 +26,15 @@ def test_extract_json_tolerates_chatter(text: str) -> None:
 
 
 def test_ratings_off_the_scale_are_invalid() -> None:
-    card = parse_output('{"verdict": "good", "scores": {"a": {"evidence": [], "rating": 5}}}', RawScoreCard)
+    card = parse_output(_card_with_rating(5), RawScoreCard)
     assert card.scores["a"].rating == 5
     with pytest.raises(ValueError, match=r"scores\.a\.rating"):
-        parse_output('{"verdict": "good", "scores": {"a": {"evidence": [], "rating": 80}}}', RawScoreCard)
+        parse_output(_card_with_rating(80), RawScoreCard)
+
+
+def _card_with_rating(rating: int) -> str:
+    scores = {"a": {"evidence": [], "rating": rating}}
+    return json.dumps({"answers_question": True, "verdict": "good", "scores": scores})
 
 
 def test_parse_output_says_what_is_wrong() -> None:

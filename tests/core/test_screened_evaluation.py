@@ -90,7 +90,8 @@ POINTS = json.dumps({"points": ["measure", "index", "compare"]})
 def _card(quote: str) -> str:
     dims = {key: {"evidence": [quote], "rating": 4}
             for key in ("technical_accuracy", "problem_solving", "communication", "role_fit")}
-    return json.dumps({"covered": [True, True, False], "verdict": "good", "scores": dims, "feedback": "Fine."})
+    return json.dumps({"answers_question": True, "covered": [True, True, False], "verdict": "good", "scores": dims,
+                       "feedback": "Fine."})
 
 
 async def test_the_llm_evaluator_reads_the_whole_of_the_longest_answer(settings: Settings) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from functools import cache
@@ -28,9 +30,21 @@ def render(language: Language, name: str, **values: object) -> str:
     return template(language, name).substitute({k: str(v) for k, v in values.items()})
 
 
+_SECRET = secrets.token_bytes(32)
+"""Keys ``stable_nonce``: fixed for the life of the process, never sent anywhere."""
+
+
 def new_nonce() -> str:
     """A random tag suffix an answer cannot guess, so it cannot close its own fence."""
     return secrets.token_hex(4)
+
+
+def stable_nonce(text: str) -> str:
+    """A tag suffix that is the same for the same ``text`` within this process (so a prompt that fences
+    it is byte-identical each time, and a backend can reuse its cached prefix) and that nobody without
+    the process's secret can predict. For trusted text only (a question), never for an answer: the
+    answer's own fence takes ``new_nonce``."""
+    return hmac.new(_SECRET, text.encode("utf-8"), hashlib.sha256).hexdigest()[:8]
 
 
 def fence(label: str, text: str, nonce: str, *, limit: int | None = None) -> str:

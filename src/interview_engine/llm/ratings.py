@@ -11,7 +11,7 @@ import bisect
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .backend import TokenLogprobs
 from .schemas import RATINGS
@@ -86,17 +86,30 @@ def option_probabilities(
     return {option: weight / total for option, weight in weights.items()}
 
 
+def expected_value(
+    tokens: Sequence[TokenLogprobs], offset: int | None, values: Mapping[str, float], sampled: str
+) -> float:
+    """The expected value of the option written at ``offset``, each option (``values``' keys) standing
+    for its value; the ``sampled`` option's value where the tokens say nothing about them (no offset,
+    no log-probabilities)."""
+    probabilities = None if offset is None else option_probabilities(tokens, offset, list(values))
+    if probabilities is None:
+        return values[sampled]
+    return sum(values[option] * p for option, p in probabilities.items())
+
+
 def expected_rating(
     tokens: Sequence[TokenLogprobs], offset: int | None, sampled: int, scale: Sequence[int] = RATINGS
 ) -> float:
     """The expected value of the rating written at ``offset`` on ``scale``, or the ``sampled`` rating
     where the tokens say nothing about it (no offset, no log-probabilities)."""
-    if offset is None:
-        return float(sampled)
-    probabilities = option_probabilities(tokens, offset, [str(r) for r in scale])
-    if probabilities is None:
-        return float(sampled)
-    return sum(int(option) * p for option, p in probabilities.items())
+    return expected_value(tokens, offset, {str(r): float(r) for r in scale}, str(sampled))
+
+
+def probability_true(tokens: Sequence[TokenLogprobs], offset: int | None, sampled: bool) -> float:
+    """The probability the model gave ``true`` for the boolean written at ``offset`` (1 or 0 as sampled
+    where the tokens say nothing about it)."""
+    return expected_value(tokens, offset, {"true": 1.0, "false": 0.0}, "true" if sampled else "false")
 
 
 def rating_score(rating: float, scale: Sequence[int] = RATINGS) -> int:

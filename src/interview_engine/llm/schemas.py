@@ -8,6 +8,7 @@ whose probability distribution the evaluator can read (``interview_engine.llm.ra
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal, Self
 
@@ -19,10 +20,11 @@ from ..textnorm import fold
 
 QUESTION_CHARS = 300
 QUOTE_CHARS = 160
-QUOTES_PER_DIMENSION = 2
+QUOTES_PER_DIMENSION = 1
 POINTS = 3
 POINT_CHARS = 80
-FEEDBACK_CHARS = 300
+FEEDBACK_CHARS = 200
+"""One sentence for the recruiter."""
 COMPETENCY_CHARS = 40
 FRAGMENT_WORDS = 12
 MAX_FRAGMENTS = 80
@@ -76,6 +78,8 @@ class KeyPoints(_Output):
 
 
 class RawScoreCard(_Output):
+    answers_question: bool
+    """Whether the answer addresses this question at all: judged before any content is credited."""
     covered: list[bool] = Field(default_factory=list)
     verdict: Verdict
     """The model marks which key points the answer covers and gives an overall verdict first, so that
@@ -136,11 +140,32 @@ def answer_fragments(answer: str) -> list[str]:
     return fragments[:MAX_FRAGMENTS]
 
 
+FEEDBACK_BYTES_PER_CHAR = {"en": 2, "ko": 3}
+"""UTF-8 bytes per character of feedback in each language, with room for escapes and a foreign word."""
+WHITESPACE_TOKENS = 16
+"""Room for the white space a grammar allows between JSON tokens."""
+
+
+def evaluation_budget(spec: InterviewSpec, answer: str | None = None) -> int:
+    """The most tokens an output of ``evaluation_schema(spec, answer)`` can take, in any tokenizer: its
+    longest form in UTF-8 bytes (no token is shorter than a byte), so no language is cut mid-JSON."""
+    fragments = answer_fragments(answer) if answer is not None else []
+    unknown = "x" * QUOTE_CHARS * 4  # any answer: the longest quote the schema allows, in 4-byte characters
+    quote = max(fragments, key=lambda f: len(f.encode()), default="" if answer is not None else unknown)
+    longest = {
+        "answers_question": False, "covered": [False] * POINTS, "verdict": max(VERDICTS, key=len),
+        "scores": {d.key: {"evidence": [quote] * QUOTES_PER_DIMENSION, "rating": RATINGS[-1]} for d in spec.rubric},
+        "feedback": "",
+    }
+    skeleton = len(json.dumps(longest, ensure_ascii=False).encode())
+    return skeleton + FEEDBACK_CHARS * FEEDBACK_BYTES_PER_CHAR[spec.language] + WHITESPACE_TOKENS
+
+
 def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[str, Any]:
-    """``{"covered": [3 bools], "verdict": ..., "scores": {<dimension key>:
-    {"evidence": [quote], "rating": 1-5}}, "feedback": str}``, one score per rubric dimension in rubric
-    order. Given the ``answer``, each quote must be one of its fragments (``answer_fragments``), so a
-    constrained decoder can only quote the answer verbatim."""
+    """``{"answers_question": bool, "covered": [3 bools], "verdict": ..., "scores": {<dimension key>:
+    {"evidence": [at most one quote], "rating": 1-5}}, "feedback": one sentence}``, one score per rubric
+    dimension in rubric order. Given the ``answer``, each quote must be one of its fragments
+    (``answer_fragments``), so a constrained decoder can only quote the answer verbatim."""
     quote: dict[str, Any] = _string(QUOTE_CHARS, min_length=1)
     limit = QUOTES_PER_DIMENSION
     if answer is not None:
@@ -155,6 +180,7 @@ def evaluation_schema(spec: InterviewSpec, answer: str | None = None) -> dict[st
     )
     scores = _object({d.key: dimension for d in spec.rubric})
     return _object({
+        "answers_question": {"type": "boolean"},
         "covered": {"type": "array", "items": {"type": "boolean"}, "minItems": POINTS, "maxItems": POINTS},
         "verdict": {"type": "string", "enum": list(VERDICTS)},
         "scores": scores,

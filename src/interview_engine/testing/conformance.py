@@ -67,6 +67,7 @@ from ..models import (
     TranscriptSegment,
     utcnow,
 )
+from ..providers import PreparingEvaluator
 from ..store.base import JobRecord, load_interview
 
 __all__ = [
@@ -278,6 +279,17 @@ class EvaluatorConformance(ProviderConformance):
             await self._evaluate(provider, SPECS["en"], ANSWERS["en"])
         assert await _settled_task_count(before) <= before
         self._check_card(await self._evaluate(provider, SPECS["en"], ANSWERS["en"]), SPECS["en"])
+
+    async def test_a_prepared_question_is_evaluated(self, provider: Any) -> None:
+        """For an evaluator that prepares (``PreparingEvaluator``, optional): after a preparation cut short,
+        then a whole one, answers to the question are evaluated as usual."""
+        spec = SPECS["en"]
+        if isinstance(provider, PreparingEvaluator):
+            with anyio.move_on_after(0.05):  # a preparation cut short leaves nothing half done
+                await provider.prepare(spec, _question(spec))
+            with anyio.fail_after(self.timeout):
+                await provider.prepare(spec, _question(spec))
+        self._check_card(await self._evaluate(provider, spec, ANSWERS["en"]), spec)
 
     async def test_failure_is_typed(self, failing_provider: Any) -> None:
         if failing_provider is None:

@@ -1,6 +1,7 @@
 """GGUFBackend.generate_with_logprobs on real llama.cpp (SmolLM2): the completion is the one generate
 gives, its tokens tile the text (Korean too), each carries the likeliest alternatives with their
-log-probabilities, and LLMEvaluator turns the alternatives at each rating into an expected score."""
+log-probabilities, and LLMEvaluator reads each of its judgements (relevance, ratings) as the expectation
+over those alternatives."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from interview_engine.llm import (
     LogprobBackend,
     TokenLogprobs,
 )
-from interview_engine.llm.ratings import expected_rating, option_probabilities, rating_score, value_offsets
+from interview_engine.llm.judgement import judged_scores
+from interview_engine.llm.ratings import expected_rating, option_probabilities, value_offsets
 from interview_engine.models import Answer, EvaluationRequest, InterviewSpec, Question
 
 pytestmark = pytest.mark.anyio
@@ -100,20 +102,24 @@ class RecordingLogprobBackend:
         await self.inner.aclose()
 
 
-async def test_evaluator_scores_are_expected_ratings(backend: Any) -> None:
+async def test_evaluator_judgements_are_expectations_under_the_model(backend: Any) -> None:
     recording = RecordingLogprobBackend(backend)
     assert isinstance(recording, LogprobBackend) and isinstance(recording, ChatBackend)
     spec = InterviewSpec(role="Backend engineer", level="mid", language="en")
     question = Question(interview_id="t", ordinal=0, kind="generated", text="How would you speed up a slow query?")
     answer = Answer(interview_id="t", question_id=question.id,
                     text="I would run EXPLAIN ANALYZE, add a composite index and compare p95 latency after.")
-    card = await LLMEvaluator(recording).evaluate(EvaluationRequest(spec=spec, question=question, answer=answer))
+    request = EvaluationRequest(spec=spec, question=question, answer=answer)
+    evaluator = LLMEvaluator(recording)
+    raw, judgement = await evaluator.judge(request)
     completion = recording.completions[-1]
-    sampled = json.loads(completion.text)["scores"]
     offsets = value_offsets(completion.text)
     tokens: list[TokenLogprobs] = completion.tokens
-    for score in card.scores:
-        offset = offsets[("scores", score.dimension, "rating")]
+    for dimension, rating in judgement.ratings.items():
+        offset = offsets[("scores", dimension, "rating")]
         assert option_probabilities(tokens, offset, ["1", "2", "3", "4", "5"]) is not None
-        expected = expected_rating(tokens, offset, sampled[score.dimension]["rating"])
-        assert score.score == rating_score(expected)
+        assert rating == expected_rating(tokens, offset, raw.scores[dimension].rating)
+    relevance = option_probabilities(tokens, offsets[("answers_question",)], ["true", "false"])
+    assert relevance is not None and judgement.relevance == relevance["true"]
+    card = evaluator.score_card(request, raw, judgement)
+    assert {s.dimension: s.score for s in card.scores} == judged_scores(judgement)
