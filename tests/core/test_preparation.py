@@ -144,44 +144,43 @@ async def test_an_evaluator_without_prepare_is_not_asked(settings: Settings) -> 
         assert engine.context.preparations is None
 
 
+class GatedEvaluation:
+    """An LLMEvaluator on a GatedModel, one question and one answer to it, and the cards it returned."""
+
+    def __init__(self) -> None:
+        self.spec = InterviewSpec(role="backend")
+        self.model = GatedModel(self.spec)
+        self.evaluator = LLMEvaluator(self.model)
+        self.question = Question(interview_id="i", ordinal=0, kind="generated", text="How do you index a table?")
+        self.request = EvaluationRequest(spec=self.spec, question=self.question, answer=Answer(
+            interview_id="i", question_id=self.question.id, text=ANSWER))
+        self.cards: list[ScoreCard] = []
+
+    async def prepare(self) -> None:
+        await self.evaluator.prepare(self.spec, self.question)
+
+    async def evaluate(self) -> None:
+        self.cards.append(await self.evaluator.evaluate(self.request))
+
+
 async def test_prepare_and_evaluate_at_once_find_the_key_points_once() -> None:
-    spec = InterviewSpec(role="backend")
-    model = GatedModel(spec)
-    evaluator = LLMEvaluator(model)
-    question = Question(interview_id="i", ordinal=0, kind="generated", text="How do you index a table?")
-    request = EvaluationRequest(spec=spec, question=question,
-                                answer=Answer(interview_id="i", question_id=question.id, text=ANSWER))
-    cards: list[ScoreCard] = []
-
-    async def evaluate() -> None:
-        cards.append(await evaluator.evaluate(request))
-
+    gated = GatedEvaluation()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(evaluator.prepare, spec, question)
-        tg.start_soon(evaluate)
+        tg.start_soon(gated.prepare)
+        tg.start_soon(gated.evaluate)
         await anyio.wait_all_tasks_blocked()
-        model.open.set()
-    assert len(model.points_asked) == 1 and len(cards) == 1
+        gated.model.open.set()
+    assert len(gated.model.points_asked) == 1 and len(gated.cards) == 1
 
 
 async def test_a_cancelled_preparation_leaves_the_evaluation_to_find_the_points() -> None:
-    spec = InterviewSpec(role="backend")
-    model = GatedModel(spec)
-    evaluator = LLMEvaluator(model)
-    question = Question(interview_id="i", ordinal=0, kind="generated", text="How do you index a table?")
-    request = EvaluationRequest(spec=spec, question=question,
-                                answer=Answer(interview_id="i", question_id=question.id, text=ANSWER))
-    cards: list[ScoreCard] = []
-
-    async def evaluate() -> None:
-        cards.append(await evaluator.evaluate(request))
-
+    gated = GatedEvaluation()
     async with anyio.create_task_group() as tg:
         async with anyio.create_task_group() as preparing:
-            preparing.start_soon(evaluator.prepare, spec, question)
-            tg.start_soon(evaluate)
+            preparing.start_soon(gated.prepare)
+            tg.start_soon(gated.evaluate)
             await anyio.wait_all_tasks_blocked()
             preparing.cancel_scope.cancel()
         await anyio.wait_all_tasks_blocked()
-        model.open.set()
-    assert len(model.points_asked) == 2 and len(cards) == 1
+        gated.model.open.set()
+    assert len(gated.model.points_asked) == 2 and len(gated.cards) == 1
