@@ -146,7 +146,7 @@ async def prefix_run(model: str, options: dict[str, Any], match: str, tokens: in
     await evaluator.backend.load()
     load_s = time.perf_counter() - started
     asked = await evaluator.scoring_messages(requests[0])  # the key points, as when the question is asked
-    opening, points = asked[:2], json.loads(asked[2].content)["points"]
+    points = json.loads(asked[2].content)["points"]
     counts = backend.prompt_tokens
     latencies, interactive, evaluated, restored = [], [], [], []
     for before, request in zip([requests[-1], *requests], requests, strict=False):
@@ -154,7 +154,7 @@ async def prefix_run(model: str, options: dict[str, Any], match: str, tokens: in
         await source.follow_up(FollowUpRequest(spec=request.spec, question=request.question, answer=before.answer,
                                                follow_ups_left=1))
         interactive.append(time.perf_counter() - started)
-        generation = GenerationRequest(messages=evaluation_messages(request, points, opening), max_tokens=tokens,
+        generation = GenerationRequest(messages=evaluation_messages(request, points), max_tokens=tokens,
                                        json_schema=evaluation_schema(request.spec, request.answer.text),
                                        temperature=0.0, seed=0)
         was = (counts.evaluated, counts.restored)

@@ -14,7 +14,7 @@ from interview_engine_gguf.backend import GGUFBackend
 from interview_engine_gguf.schedule import BACKGROUND, INTERACTIVE
 
 from interview_engine.llm import ChatMessage, GenerationRequest, evaluation_schema
-from interview_engine.llm.evaluator import evaluation_messages, points_messages
+from interview_engine.llm.evaluator import evaluation_messages
 from interview_engine.models import Answer, EvaluationRequest, InterviewSpec, Question
 
 pytestmark = pytest.mark.anyio
@@ -40,12 +40,9 @@ def _request(question: Question, answer: str) -> EvaluationRequest:
                              answer=Answer(interview_id="t", question_id=question.id, text=answer))
 
 
-OPENINGS = [points_messages(_request(question, "-")) for question in QUESTIONS]  # the answer is not in it
-
-
 def evaluation(answer: str, max_tokens: int = 12, question: int = 0) -> GenerationRequest:
     """An evaluation-shaped request: the same opening and key points for every answer to a question."""
-    messages = evaluation_messages(_request(QUESTIONS[question], answer), POINTS, OPENINGS[question])
+    messages = evaluation_messages(_request(QUESTIONS[question], answer), POINTS)
     return GenerationRequest(messages=messages, max_tokens=max_tokens, temperature=0.0, seed=0)
 
 
