@@ -2,10 +2,11 @@
 restored after an interactive request replaced the model's cache, with the output unchanged, within the
 cache's byte budget, and with a paused evaluation still resuming where it stopped.
 
-llama.cpp's results depend, to rounding, on where a sequence lies in the model's cache (a prompt read after
-another keeps gaps there; a restored one lies packed from the start), and greedy decoding of a small model
-can take the other side of a near tie on that rounding. A run is therefore compared with a reference that
-lies packed in the cache too: one read on a fresh model, or one taken back whole from the prefix cache."""
+llama.cpp's results depend, to rounding, on how the model's cache came to hold a prompt (a prompt read in
+batches that start after another request's leftovers differs in the last bits from one read on a fresh
+model), and greedy decoding of a small model can take the other side of a near tie on that rounding. A
+run is therefore compared with a reference that came to the cache the way it did: read on a fresh model,
+or taken back whole from the prefix cache (both give the same bits, measured here)."""
 
 from __future__ import annotations
 
