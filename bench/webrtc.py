@@ -2,11 +2,12 @@
 breaks. Each candidate creates an interview, consents, sends a flite sentence over WebRTC (Opus, UDP on
 this machine's other interface), then silence, and waits on the event socket for the answer.
 
-    .venv/bin/python bench/webrtc.py [--quick] [--counts-offline 1,2,4,8] [--counts-deepgram 1,10,25,50]
+    .venv/bin/python bench/webrtc.py [--quick] [--offline faster_whisper,pocketsphinx] [--counts-offline 1,2,4,8]
+        [--counts-deepgram 1,10,25,50]
 
 The server is ``interview-engine serve`` (Postgres, a fresh database per transcriber; ``live_silence_s``
-1 s) with pocketsphinx (offline) or Deepgram against the local fake server; the client peers run in a
-process of their own. Per count:
+1 s) with each offline transcriber (faster_whisper, the embedded default for English, and pocketsphinx)
+or Deepgram against the local fake server; the client peers run in a process of their own. Per count:
 
 - first transcript: first speech frame sent → first transcript event received (audio latency);
 - final after speech: last speech frame sent → last ``transcript.final`` received;
@@ -55,6 +56,7 @@ SILENCE_S = 1.0
 BREAK_P95_S = 2.0
 SECRET = "bench-secret-for-the-live-webrtc-benchmark-0123456789"
 SPEC = {"role": "Backend engineer", "language": "en", "question_count": 2, "max_follow_ups": 0}
+OFFLINE = ("faster_whisper", "pocketsphinx")
 
 
 # --- the client process -------------------------------------------------------------------------------
@@ -220,6 +222,7 @@ def fake_deepgram() -> tuple[FakeDeepgram, asyncio.AbstractEventLoop, threading.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer counts")
+    parser.add_argument("--offline", default=",".join(OFFLINE), help="offline transcribers to run, in order")
     parser.add_argument("--counts-offline", default=None)
     parser.add_argument("--counts-deepgram", default=None)
     args = parser.parse_args()
@@ -231,18 +234,16 @@ def main() -> None:
         work = Path(tmp)
         (work / "speech.pcm").write_bytes(say(SENTENCE))
         (work / "tones.pcm").write_bytes(fake.speech("I would add an index on user_id then check the plan"))
-        alone = {"pocketsphinx": asyncio.run(transcriber_alone("pocketsphinx", {}, (work / "speech.pcm").read_bytes())),
-                 "deepgram_fake": asyncio.run(transcriber_alone("deepgram", deepgram_options,
-                                                                (work / "tones.pcm").read_bytes()))}
-        results = {
-            "pocketsphinx": bench("pocketsphinx", {"INTERVIEW_ENGINE_PLUGINS": "pocketsphinx",
-                                                   "INTERVIEW_ENGINE_TRANSCRIBER": "pocketsphinx"},
-                                  offline, str(work / "speech.pcm"), work),
-            "deepgram_fake": bench("deepgram", {
-                "INTERVIEW_ENGINE_PLUGINS": "deepgram", "INTERVIEW_ENGINE_TRANSCRIBER": "deepgram",
-                "INTERVIEW_ENGINE_TRANSCRIBER_OPTIONS": json.dumps(deepgram_options)},
-                deepgram, str(work / "tones.pcm"), work),
-        }
+        plugins = [name for name in args.offline.split(",") if name]
+        alone = {name: asyncio.run(transcriber_alone(name, {}, (work / "speech.pcm").read_bytes())) for name in plugins}
+        alone["deepgram_fake"] = asyncio.run(transcriber_alone("deepgram", deepgram_options,
+                                                               (work / "tones.pcm").read_bytes()))
+        results = {name: bench(name, {"INTERVIEW_ENGINE_PLUGINS": name, "INTERVIEW_ENGINE_TRANSCRIBER": name},
+                               offline, str(work / "speech.pcm"), work) for name in plugins}
+        results["deepgram_fake"] = bench("deepgram", {
+            "INTERVIEW_ENGINE_PLUGINS": "deepgram", "INTERVIEW_ENGINE_TRANSCRIBER": "deepgram",
+            "INTERVIEW_ENGINE_TRANSCRIBER_OPTIONS": json.dumps(deepgram_options)},
+            deepgram, str(work / "tones.pcm"), work)
     own = {name: percentile(times, 0.5) for name, times in alone.items()}
     for name, rows in results.items():
         for row in rows:
