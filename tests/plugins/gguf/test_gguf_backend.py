@@ -88,3 +88,22 @@ async def test_a_grammar_llama_cpp_cannot_parse_is_a_provider_error_not_a_crash(
     with pytest.raises(ProviderError, match="cannot parse the grammar"):
         await backend.generate(_request(json_schema=schema))
     assert await backend.generate(_request(max_tokens=2))  # and the worker goes on
+
+
+async def test_the_memory_settings_reach_llama_cpp(smollm2_path: Any, llama_options: dict[str, Any]) -> None:
+    """Flash attention is on where asked, and a q8_0 cache holds a sequence in about half the bytes."""
+    import llama_cpp
+    from interview_engine_gguf.backend import GGUFBackend
+
+    sizes: dict[str, int] = {}
+    for flash_attn, cache_type in ((False, "f16"), (True, "q8_0")):
+        gguf = GGUFBackend(smollm2_path, **llama_options, flash_attn=flash_attn, kv_cache_type=cache_type)
+        try:
+            await gguf.generate(_request(max_tokens=8))
+            llama = gguf._llama
+            assert llama.context_params.flash_attn_type == (
+                llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+            sizes[cache_type] = llama_cpp.llama_state_seq_get_size(llama.ctx, 0)
+        finally:
+            await gguf.aclose()
+    assert 0.4 < sizes["q8_0"] / sizes["f16"] < 0.65, sizes

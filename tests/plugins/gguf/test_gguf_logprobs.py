@@ -123,3 +123,25 @@ async def test_evaluator_judgements_are_expectations_under_the_model(backend: An
     assert relevance is not None and judgement.relevance == relevance["true"]
     card = evaluator.score_card(request, raw, judgement)
     assert {s.dimension: s.score for s in card.scores} == judged_scores(judgement)
+
+
+def test_the_recorder_keeps_only_the_top_alternatives_of_each_position() -> None:
+    """Each position keeps k ids and log-probabilities, not the whole vocabulary's ordering (an index
+    array of 151,936 entries for Qwen2.5: 1.2 MB a generated token, kept until the completion ends)."""
+    import tracemalloc
+
+    import numpy as np
+    from interview_engine_gguf.logprobs import TopLogprobs
+
+    logits = np.random.default_rng(0).normal(size=151_936).astype(np.single)
+    input_ids = np.arange(8, dtype=np.intc)
+    recorder = TopLogprobs(10)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(50):
+            recorder(input_ids, logits)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 50 * 4096, f"{kept / 50:,.0f} bytes kept a position"

@@ -1,5 +1,6 @@
 """PrefixCache's bookkeeping (no model): the longest shared prefix wins, the byte budget holds, least
-recently used out first, and a sequence that extends a saved one replaces it; bad settings are refused."""
+recently used out first, and a sequence that extends a saved one replaces it; bad settings (the cache's
+and the other memory settings) are refused."""
 
 from __future__ import annotations
 
@@ -57,10 +58,17 @@ def test_a_negative_budget_is_refused() -> None:
         PrefixCache(-1)
 
 
-@pytest.mark.parametrize("options", [{"prefix_cache_mb": -1}, {"prefix_cache_mb": "64"},
-                                     {"prefix_cache_mb": float("nan")}, {"use_mmap": "no"}])
+@pytest.mark.parametrize("options", [
+    {"prefix_cache_mb": -1}, {"prefix_cache_mb": "64"}, {"prefix_cache_mb": float("nan")}, {"use_mmap": "no"},
+    {"flash_attn": 1}, {"kv_cache_type": "q4"}, {"kv_cache_type": None},
+])
 def test_bad_cache_and_loading_settings_are_refused_before_loading(
     gguf_options: dict[str, Any], options: dict[str, Any]
 ) -> None:
-    with pytest.raises(ValueError, match=r"^(prefix_cache_mb|use_mmap) must be"):
+    with pytest.raises(ValueError, match=r"^(prefix_cache_mb|use_mmap|flash_attn|kv_cache_type) must be"):
         gguf_evaluator(**gguf_options, **options)
+
+
+def test_a_quantized_cache_without_flash_attention_is_refused(gguf_options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="kv_cache_type 'q8_0' needs flash_attn"):
+        gguf_evaluator(**gguf_options, kv_cache_type="q8_0", flash_attn=False)

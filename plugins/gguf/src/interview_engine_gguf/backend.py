@@ -104,13 +104,17 @@ class GGUFBackend:
     interactive unless made with ``priority=BACKGROUND``. ``prefix_cache_mb`` bounds the saved prompt
     prefixes (0: none); ``prompt_tokens`` counts where the prompt tokens read so far came from.
     ``use_mmap`` maps the file instead of reading it: on CPU, llama.cpp repacks most weights into memory
-    of its own anyway, and mapped pages of the file then count a second time.
+    of its own anyway, and mapped pages of the file then count a second time. ``flash_attn`` computes
+    attention without the matrix of every prompt token against every cached one (it grows with the
+    prompt: up to ~200 MB for a 512-token batch at n_ctx 8192 on the demo model). ``kv_cache_type``
+    ``q8_0`` stores the model's cache in about half the memory of ``f16`` (needs ``flash_attn``). Both
+    are off by default: they change the numbers llama.cpp computes, so outputs may differ.
     """
 
     def __init__(
         self, model: ModelChoice | str | os.PathLike[str], *, n_ctx: int = 8192, n_threads: int | None = None,
         n_gpu_layers: int = 0, chat_format: str | None = None, prefix_cache_mb: float = PREFIX_CACHE_MB,
-        use_mmap: bool = False,
+        use_mmap: bool = False, flash_attn: bool = False, kv_cache_type: str = "f16",
     ) -> None:
         if not isinstance(model, ModelChoice):
             path = Path(model)
@@ -118,11 +122,11 @@ class GGUFBackend:
             model = ModelChoice(label=path.name, prepare=lambda: path, identity=str(path.resolve()))
         self.model_name = model.label
         self._choice = model
-        if not isinstance(use_mmap, bool):
-            raise ValueError(f"use_mmap must be true or false, not {use_mmap!r}")
         threads = n_threads or default_threads()
         self._llama_options = {"n_ctx": n_ctx, "n_threads": threads, "n_threads_batch": threads,
-                               "n_gpu_layers": n_gpu_layers, "chat_format": chat_format, "use_mmap": use_mmap}
+                               "n_gpu_layers": n_gpu_layers, "chat_format": chat_format,
+                               **llama_memory_options(use_mmap=use_mmap, flash_attn=flash_attn,
+                                                      kv_cache_type=kv_cache_type)}
         self.prefixes = PrefixCache(_megabytes(prefix_cache_mb))
         self.prompt_tokens = PromptTokens()
         self._queue: PriorityJobs[_Job] = PriorityJobs()
@@ -313,6 +317,25 @@ class _Pause:
     def restore(self, llama: Any) -> None:
         self.sequence.copy_in(llama)
         llama._sampler = self.sampler
+
+
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8}
+"""The cache types offered, by their number in ggml's type enumeration (``llama_cpp.GGML_TYPE_*``)."""
+
+
+def llama_memory_options(*, use_mmap: bool, flash_attn: bool, kv_cache_type: str) -> dict[str, Any]:
+    """``Llama`` keyword arguments for the settings that decide how much memory the model takes, checked
+    (a bad value raises ValueError naming the option)."""
+    for name, flag in (("use_mmap", use_mmap), ("flash_attn", flash_attn)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name} must be true or false, not {flag!r}")
+    if kv_cache_type not in KV_CACHE_TYPES:
+        raise ValueError(f"kv_cache_type must be one of {', '.join(KV_CACHE_TYPES)}, not {kv_cache_type!r}")
+    if kv_cache_type != "f16" and not flash_attn:
+        raise ValueError(f"kv_cache_type {kv_cache_type!r} needs flash_attn (llama.cpp quantizes the cache's "
+                         "values only with flash attention)")
+    cache_type = KV_CACHE_TYPES[kv_cache_type]
+    return {"use_mmap": use_mmap, "flash_attn": flash_attn, "type_k": cache_type, "type_v": cache_type}
 
 
 def _megabytes(value: float) -> int:

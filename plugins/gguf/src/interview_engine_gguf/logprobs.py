@@ -35,7 +35,7 @@ class TopLogprobs:
         if self._steps:
             self._sampled.append(int(input_ids[-1]))
         logits = np.ascontiguousarray(scores)
-        top = np.argpartition(logits, -self.k)[-self.k:]
+        top = np.argpartition(logits, -self.k)[-self.k:].copy()  # a view would hold the whole ordering
         peak = logits.max()
         log_total = peak + np.log(np.exp(logits - peak).sum())
         self._steps.append((top, logits[top] - log_total))

@@ -3,10 +3,11 @@
 Options (``INTERVIEW_ENGINE_EVALUATOR_OPTIONS`` / ``INTERVIEW_ENGINE_QUESTION_SOURCE_OPTIONS``, JSON):
 ``model_path`` (a .gguf file), ``model`` (a model package name such as ``qwen2.5-coder-1.5b`` or
 ``smollm2-135m``, or a file name in the models directory), ``models_dir``, ``n_ctx``, ``n_threads``,
-``n_gpu_layers``, ``chat_format``, ``prefix_cache_mb``, ``use_mmap``, ``attempts``, ``temperature``,
-``seed``; the evaluator also takes ``max_tokens``. llama-cpp-python is imported only when a provider is
-created. Both roles naming the same model with the same llama.cpp settings share one loaded copy, and the
-question source's requests go before the evaluator's (``shared.py``, ``schedule.py``).
+``n_gpu_layers``, ``chat_format``, ``prefix_cache_mb``, ``use_mmap``, ``flash_attn``, ``kv_cache_type``
+(see ``GGUFBackend``), ``attempts``, ``temperature``, ``seed``; the evaluator also takes
+``max_tokens``. llama-cpp-python is imported only when a provider is created. Both roles naming the same
+model with the same llama.cpp settings share one loaded copy, and the question source's requests go
+before the evaluator's (``shared.py``, ``schedule.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def _backend(role: str, default_file: str, *, model: str | None, model_path: str
 def gguf_question_source(
     *, model: str | None = None, model_path: str | None = None, models_dir: str | None = None,
     n_ctx: int = 8192, n_threads: int | None = None, n_gpu_layers: int = 0, chat_format: str | None = None,
-    prefix_cache_mb: float = PREFIX_CACHE_MB, use_mmap: bool = False,
+    prefix_cache_mb: float = PREFIX_CACHE_MB, use_mmap: bool = False, flash_attn: bool = False,
+    kv_cache_type: str = "f16",
     attempts: int = 3, temperature: float = 0.7, seed: int | None = None,
 ) -> LLMQuestionSource:
     """The ``gguf`` question source (default model: Llama-3.1-8B-Instruct, else the demo package)."""
@@ -49,14 +51,16 @@ def gguf_question_source(
 
     backend = _backend("question_source", QUESTION_SOURCE_DEFAULT_FILE, model=model, model_path=model_path,
                        models_dir=models_dir, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
-                       chat_format=chat_format, prefix_cache_mb=prefix_cache_mb, use_mmap=use_mmap)
+                       chat_format=chat_format, prefix_cache_mb=prefix_cache_mb, use_mmap=use_mmap,
+                       flash_attn=flash_attn, kv_cache_type=kv_cache_type)
     return LLMQuestionSource(backend, attempts=attempts, temperature=temperature, seed=seed)
 
 
 def gguf_evaluator(
     *, model: str | None = None, model_path: str | None = None, models_dir: str | None = None,
     n_ctx: int = 8192, n_threads: int | None = None, n_gpu_layers: int = 0, chat_format: str | None = None,
-    prefix_cache_mb: float = PREFIX_CACHE_MB, use_mmap: bool = False,
+    prefix_cache_mb: float = PREFIX_CACHE_MB, use_mmap: bool = False, flash_attn: bool = False,
+    kv_cache_type: str = "f16",
     attempts: int = 3, temperature: float = 0.0, seed: int | None = 0, max_tokens: int | None = None,
 ) -> LLMEvaluator:
     """The ``gguf`` evaluator (default model: SOLAR-10.7B-Instruct Q8_0, else the demo package)."""
@@ -64,7 +68,8 @@ def gguf_evaluator(
 
     backend = _backend("evaluator", EVALUATOR_DEFAULT_FILE, model=model, model_path=model_path,
                        models_dir=models_dir, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
-                       chat_format=chat_format, prefix_cache_mb=prefix_cache_mb, use_mmap=use_mmap)
+                       chat_format=chat_format, prefix_cache_mb=prefix_cache_mb, use_mmap=use_mmap,
+                       flash_attn=flash_attn, kv_cache_type=kv_cache_type)
     return LLMEvaluator(backend, attempts=attempts, temperature=temperature, seed=seed, max_tokens=max_tokens)
 
 
