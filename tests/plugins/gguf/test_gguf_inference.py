@@ -3,6 +3,7 @@ evaluations, each raw model output validated against its JSON schema; hostile an
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,9 @@ from interview_engine.llm import (
     LLMEvaluator,
     LLMQuestionSource,
     evaluation_schema,
+    evaluator,
     follow_up_schema,
+    questions,
     questions_schema,
 )
 from interview_engine.llm.schemas import points_schema
@@ -78,6 +81,15 @@ class RecordingBackend:
 @pytest.fixture
 def recording(backend: Any) -> RecordingBackend:
     return RecordingBackend(backend)
+
+
+@pytest.fixture(autouse=True)
+def fixed_nonces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same fence tags on every run: each prompt, and so what the small model writes, is the same each
+    time (a random tag made a run whose every attempt ran out of tokens now and then)."""
+    tags = (f"{n:08x}" for n in itertools.count(0x5EED))
+    for module in (questions, evaluator):
+        monkeypatch.setattr(module, "new_nonce", lambda: next(tags))
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
