@@ -28,6 +28,7 @@ from ..consents import Consent
 from ..errors import Conflict, Invalid, NotFound, Unavailable
 from ..records import InterviewRecord
 from .ice import ice_servers, rtc_configuration
+from .decoding import decode_on_arrival
 from .jitter import for_transcription
 from .listener import AnswerListener
 from .peer import LivePeer
@@ -204,5 +205,6 @@ async def _negotiate(pc: RTCPeerConnection, sdp: str) -> str:
     for transceiver in pc.getTransceivers():
         if transceiver.kind == "audio":
             for_transcription(transceiver.receiver)
+            decode_on_arrival(transceiver.receiver)
     await pc.setLocalDescription(await pc.createAnswer())
     return str(pc.localDescription.sdp)
