@@ -1,6 +1,7 @@
 """Live interviews over WebRTC: concurrent candidate peers against one real server process, until real time
-breaks. Each candidate creates an interview, consents, sends a flite sentence over WebRTC (Opus, UDP on
-this machine's other interface), then silence, and waits on the event socket for the answer.
+breaks. Each candidate creates an interview, consents, sends a flite sentence over WebRTC (48 kHz like a
+browser's microphone, Opus, UDP on this machine's other interface), then silence, and waits on the event
+socket for the answer.
 
     .venv/bin/python bench/webrtc.py [--quick] [--offline faster_whisper,pocketsphinx] [--counts-offline 1,2,4,8]
         [--counts-deepgram 1,10,25,50]
@@ -39,9 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from interview_engine_deepgram.testing import FakeDeepgram
 from load import POSTGRES_ADMIN_URL, postgres_database
 from proc_cpu import tree_cpu_s
+from scipy.signal import resample_poly
 from websockets.asyncio.client import connect as ws_connect
 
 from interview_engine import TranscriptionOptions
@@ -57,6 +60,7 @@ BREAK_P95_S = 2.0
 SECRET = "bench-secret-for-the-live-webrtc-benchmark-0123456789"
 SPEC = {"role": "Backend engineer", "language": "en", "question_count": 2, "max_follow_ups": 0}
 OFFLINE = ("faster_whisper", "pocketsphinx")
+MICROPHONE_RATE = 48_000
 
 
 # --- the client process -------------------------------------------------------------------------------
@@ -76,7 +80,7 @@ async def one_session(http: httpx.AsyncClient, key: str, pcm: bytes, start_after
     first = last_final = recorded = None
     try:
         async with ws_connect(ws_url, additional_headers=headers, proxy=None) as socket:
-            track = SpeechTrack(pcm, 16_000)
+            track = SpeechTrack(pcm, MICROPHONE_RATE)
             offered = time.monotonic()
             await candidate.connect(track)
             answered = time.monotonic()
@@ -113,9 +117,17 @@ async def clients(url: str, key: str, n: int, pcm: bytes) -> dict[str, Any]:
     return {"sessions": ok, "errors": errors}
 
 
+def microphone_pcm(pcm16k: bytes) -> bytes:
+    """The 16 kHz recording at the rate a browser's microphone captures (zero-phase, so no sample moves):
+    aiortc's Opus encoder, given 16 kHz frames, resamples them and sends each a frame late."""
+    samples = np.frombuffer(pcm16k, "<i2").astype(np.float64)
+    upsampled = resample_poly(samples, MICROPHONE_RATE // 16_000, 1)
+    return np.clip(np.round(upsampled), -32768, 32767).astype("<i2").tobytes()
+
+
 def client_main(url: str, key: str, n: int, pcm_path: str) -> None:
     started = resource.getrusage(resource.RUSAGE_SELF)
-    out = asyncio.run(clients(url, key, n, Path(pcm_path).read_bytes()))
+    out = asyncio.run(clients(url, key, n, microphone_pcm(Path(pcm_path).read_bytes())))
     used = resource.getrusage(resource.RUSAGE_SELF)
     out["cpu_s"] = used.ru_utime + used.ru_stime - started.ru_utime - started.ru_stime
     print(json.dumps(out))

@@ -27,8 +27,8 @@ from ..answering import Recorded, record_answer
 from ..consents import Consent
 from ..errors import Conflict, Invalid, NotFound, Unavailable
 from ..records import InterviewRecord
-from .ice import ice_servers, rtc_configuration
 from .decoding import decode_on_arrival
+from .ice import ice_servers, rtc_configuration
 from .jitter import for_transcription
 from .listener import AnswerListener
 from .peer import LivePeer

@@ -42,6 +42,7 @@ class TrackPcm:
         self._queued_s = 0.0
         self._max_queued_s = max_queued_s
         self._reader: asyncio.Task[None] | None = None
+        self._started = False
 
     def start(self) -> None:
         self._reader = asyncio.create_task(self._read(), name="live-audio-reader")
@@ -106,7 +107,19 @@ class TrackPcm:
     def _take(self, frame: object) -> None:
         if isinstance(frame, AudioFrame):
             resampled = self._resampler.resample(frame)
-            self._put(b"".join(bytes(memoryview(f.planes[0])[: f.samples * 2]) for f in resampled))
+            pcm = b"".join(bytes(memoryview(f.planes[0])[: f.samples * 2]) for f in resampled)
+            if not self._started:
+                self._started = True
+                pcm = self._pad_filter_delay(frame, pcm)
+            self._put(pcm)
+
+    @staticmethod
+    def _pad_filter_delay(first: AudioFrame, pcm: bytes) -> bytes:
+        """The resampler keeps its filter's delay (16 samples from 48 kHz) back from the first frame, so the
+        end of every later frame would come out only with the next one, 20 ms later; silence in its place
+        lets each frame out whole as it arrives."""
+        whole = first.samples * 16_000 // first.sample_rate * 2
+        return bytes(max(0, whole - len(pcm))) + pcm
 
     def _put(self, pcm: bytes) -> None:
         if not pcm:
