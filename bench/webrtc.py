@@ -4,7 +4,7 @@ browser's microphone, Opus, UDP on this machine's other interface), then silence
 socket for the answer.
 
     .venv/bin/python bench/webrtc.py [--quick] [--offline faster_whisper,pocketsphinx] [--counts-offline 1,2,4,8]
-        [--counts-deepgram 1,10,25,50]
+        [--counts-deepgram 1,10,25,50] [--stagger-s 0.05]
 
 The server is ``interview-engine serve`` (Postgres, a fresh database per transcriber; ``live_silence_s``
 1 s) with each offline transcriber (faster_whisper, the embedded default for English, and pocketsphinx)
@@ -19,8 +19,11 @@ or Deepgram against the local fake server; the client peers run in a process of 
 - server CPU (cores used while the sessions ran, its decoder processes included), CPU seconds per session,
   client CPU, errors (sessions that failed or timed out).
 
-Real time breaks at the first count with errors or an "answer after silence" p95 above 2 s. The one-session
-row is the same-run baseline the others are compared with. Prints a table and writes bench/results/webrtc.json.
+Candidates start ``--stagger-s`` apart: 0.05 s (the default) has every candidate finish speaking within
+moments of the others, the burst that costs most; a larger value spreads the answers' ends as live
+interviews spread them. Real time breaks at the first count with errors or an "answer after silence" p95
+above 2 s. The one-session row is the same-run baseline the others are compared with. Prints a table and
+writes bench/results/webrtc.json.
 """
 
 from __future__ import annotations
@@ -107,10 +110,10 @@ async def one_session(http: httpx.AsyncClient, key: str, pcm: bytes, start_after
         await candidate.close()
 
 
-async def clients(url: str, key: str, n: int, pcm: bytes) -> dict[str, Any]:
+async def clients(url: str, key: str, n: int, pcm: bytes, stagger_s: float) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-        results = await asyncio.gather(*(one_session(http, key, pcm, 0.05 * i) for i in range(n)),
+        results = await asyncio.gather(*(one_session(http, key, pcm, stagger_s * i) for i in range(n)),
                                        return_exceptions=True)
     ok = [r for r in results if isinstance(r, dict)]
     errors = [f"{type(r).__name__}: {r}"[:200] for r in results if not isinstance(r, dict)]
@@ -125,9 +128,9 @@ def microphone_pcm(pcm16k: bytes) -> bytes:
     return np.clip(np.round(upsampled), -32768, 32767).astype("<i2").tobytes()
 
 
-def client_main(url: str, key: str, n: int, pcm_path: str) -> None:
+def client_main(url: str, key: str, n: int, pcm_path: str, stagger_s: float) -> None:
     started = resource.getrusage(resource.RUSAGE_SELF)
-    out = asyncio.run(clients(url, key, n, microphone_pcm(Path(pcm_path).read_bytes())))
+    out = asyncio.run(clients(url, key, n, microphone_pcm(Path(pcm_path).read_bytes()), stagger_s))
     used = resource.getrusage(resource.RUSAGE_SELF)
     out["cpu_s"] = used.ru_utime + used.ru_stime - started.ru_utime - started.ru_stime
     print(json.dumps(out))
@@ -142,10 +145,11 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 3)
 
 
-def run_count(server: ServerProcess, key: str, n: int, pcm_path: str) -> dict[str, Any]:
+def run_count(server: ServerProcess, key: str, n: int, pcm_path: str, stagger_s: float) -> dict[str, Any]:
     assert server.process is not None
     cpu0, wall0 = tree_cpu_s(server.process.pid), time.perf_counter()
-    child = subprocess.run([sys.executable, __file__, "--client", server.url, key, str(n), pcm_path],
+    child = subprocess.run([sys.executable, __file__, "--client", server.url, key, str(n), pcm_path,
+                            str(stagger_s)],
                            capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - wall0
     server_cpu = tree_cpu_s(server.process.pid) - cpu0
@@ -196,7 +200,8 @@ async def transcriber_alone(plugin: str, options: dict[str, Any], pcm: bytes, re
     return times[1:]
 
 
-def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: str, work: Path) -> list[dict[str, Any]]:
+def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: str, work: Path, stagger_s: float
+          ) -> list[dict[str, Any]]:
     database = f"ie_webrtc_{name}_{os.getpid()}"
     asyncio.run(postgres_database(True, database))
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
@@ -209,7 +214,7 @@ def bench(name: str, environment: dict[str, str], counts: list[int], pcm_path: s
         with ServerProcess(work / name, env, arguments=("--no-access-log",)) as server:
             key = f"Bearer {server.credentials().api_key}"
             for n in counts:
-                row = run_count(server, key, n, pcm_path)
+                row = run_count(server, key, n, pcm_path, stagger_s)
                 if row["errors"]:
                     row["server_log"] = [line for line in server.log_path.read_text().splitlines()
                                          if "Error" in line or "error" in line][-5:]
@@ -237,6 +242,8 @@ def main() -> None:
     parser.add_argument("--offline", default=",".join(OFFLINE), help="offline transcribers to run, in order")
     parser.add_argument("--counts-offline", default=None)
     parser.add_argument("--counts-deepgram", default=None)
+    parser.add_argument("--stagger-s", type=float, default=0.05,
+                        help="seconds between one candidate's start and the next (0.05: all speak at once)")
     args = parser.parse_args()
     offline = [int(c) for c in (args.counts_offline or ("1,2,4" if args.quick else "1,2,4,6,8,10")).split(",")]
     deepgram = [int(c) for c in (args.counts_deepgram or ("1,10" if args.quick else "1,10,25,50,75")).split(",")]
@@ -251,11 +258,12 @@ def main() -> None:
         alone["deepgram_fake"] = asyncio.run(transcriber_alone("deepgram", deepgram_options,
                                                                (work / "tones.pcm").read_bytes()))
         results = {name: bench(name, {"INTERVIEW_ENGINE_PLUGINS": name, "INTERVIEW_ENGINE_TRANSCRIBER": name},
-                               offline, str(work / "speech.pcm"), work) for name in plugins}
+                               offline, str(work / "speech.pcm"), work, args.stagger_s)
+                   for name in plugins}
         results["deepgram_fake"] = bench("deepgram", {
             "INTERVIEW_ENGINE_PLUGINS": "deepgram", "INTERVIEW_ENGINE_TRANSCRIBER": "deepgram",
             "INTERVIEW_ENGINE_TRANSCRIBER_OPTIONS": json.dumps(deepgram_options)},
-            deepgram, str(work / "tones.pcm"), work)
+            deepgram, str(work / "tones.pcm"), work, args.stagger_s)
     own = {name: percentile(times, 0.5) for name, times in alone.items()}
     for name, rows in results.items():
         for row in rows:
@@ -264,11 +272,12 @@ def main() -> None:
             row["added_by_server_s_p50"] = round(final - own[name], 3) if final is not None and own[name] else None
     asyncio.run_coroutine_threadsafe(fake.__aexit__(None, None, None), loop).result(30)
     report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "load_average": os.getloadavg()}, "silence_s": SILENCE_S,
+                          "load_average": os.getloadavg()}, "silence_s": SILENCE_S, "stagger_s": args.stagger_s,
               "transcriber_alone_s": alone, "results": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"live sessions against one server process ({os.cpu_count()} CPUs); times in seconds, p50/p95; "
+    print(f"live sessions against one server process ({os.cpu_count()} CPUs), starting {args.stagger_s} s apart; "
+          "times in seconds, p50/p95; "
           "x base: final-after-speech p95 against the one-session row; added: final-after-speech p50 minus the "
           "transcriber's own time (" + ", ".join(f"{k} {v}" for k, v in own.items()) + ")")
     print(f"{'transcriber':<14} {'n':>3} {'first transcript':>17} {'final after speech':>19} {'added':>7} "
@@ -290,6 +299,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        client_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        client_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], float(sys.argv[6]))
     else:
         main()
