@@ -72,6 +72,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
                         rate_limit_storage=limits_storage_uri(settings.rate_limit_storage, redis))
                     opened.plugins.register(services.hooks, name="interview_engine_server")
                     app.state.services = services
+                    await services.media.start()
                     try:
                         yield
                     finally:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,16 @@ def dialect_insert(dialect: str) -> Any:
     if dialect == "sqlite":
         return sqlite_dialect.insert
     raise ConfigurationError(f"the server supports Postgres and SQLite, not {dialect}")
+
+
+@functools.cache
+def replacing_insert(dialect: str, table: sa.Table, key: str) -> sa.Insert:
+    """An insert that replaces the row with the same ``key`` (every other column takes the new values):
+    built once per dialect and table."""
+    insert = dialect_insert(dialect)(table)
+    replace: sa.Insert = insert.on_conflict_do_update(
+        index_elements=[table.c[key]], set_={c.name: insert.excluded[c.name] for c in table.c if c.name != key})
+    return replace
 
 
 def reads(db: AsyncEngine) -> AsyncEngine:

@@ -3,7 +3,6 @@ One draft per interview, for the current question; it is cleared when that quest
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import tables as t
 from .clock import utcnow
-from .db import dialect_insert, reads
+from .db import reads, replacing_insert
 from .fields import RecordId, SafeText
 
 MAX_DRAFT_CHARS = 20_000
@@ -40,7 +39,8 @@ class Drafts:
         """Replace the interview's draft (one statement: the last writer wins)."""
         draft = Draft(question_id=request.question_id, text=request.text, updated_at=utcnow())
         async with self._db.begin() as conn:
-            await conn.execute(_save(conn.dialect.name), {"interview_id": interview_id, **draft.model_dump()})
+            await conn.execute(replacing_insert(conn.dialect.name, t.drafts, "interview_id"),
+                               {"interview_id": interview_id, **draft.model_dump()})
         return draft
 
     async def get(self, interview_id: str, question_id: str | None) -> Draft | None:
@@ -65,12 +65,3 @@ async def clear_draft(conn: AsyncConnection, interview_id: str, question_id: str
     """In the caller's transaction: drop the draft of ``question_id`` (it has been answered)."""
     await conn.execute(_CLEAR, {"b_interview": interview_id, "b_question": question_id})
 
-
-@functools.cache
-def _save(dialect: str) -> sa.Insert:
-    """Insert the draft, or replace the interview's draft: built once per dialect."""
-    insert = dialect_insert(dialect)(t.drafts)
-    save: sa.Insert = insert.on_conflict_do_update(
-        index_elements=[t.drafts.c.interview_id],
-        set_={name: insert.excluded[name] for name in ("question_id", "text", "updated_at")})
-    return save

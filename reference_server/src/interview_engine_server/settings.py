@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from interview_engine import ConfigurationError
@@ -102,15 +111,23 @@ class ServerSettings(BaseSettings):
     """Live media peers one server process holds at once; more offers are answered 503."""
     live_max_answer_s: float = Field(default=600.0, ge=10, le=3600)
     """A spoken answer longer than this ends by itself."""
+    live_server_url: str | None = None
+    """This server's own address as the other servers reach it (``http://10.0.0.5:8000``), for several
+    servers behind a balancer that may send an interview's live requests to any of them: a request for a
+    peer another server holds (trickled candidates, leaving, "done") is forwarded there, and a new offer
+    first closes the interview's peer on the other server. Unset: one server, or a balancer that sends
+    each interview's live requests to one server."""
     data_dir: Path = Path(".interview-engine")
     """Where ``interview-engine serve`` keeps its generated signing key and first-start credentials."""
 
-    @field_validator("public_url")
+    @field_validator("public_url", "live_server_url")
     @classmethod
-    def _origin_like(cls, value: str) -> str:
+    def _origin_like(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("public_url must be an http(s) URL")
+            raise ValueError(f"{info.field_name} must be an http(s) URL")
         return value.rstrip("/")
 
     @field_validator("secret_key")

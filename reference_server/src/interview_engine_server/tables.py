@@ -127,6 +127,17 @@ drafts = sa.Table(
     sa.Column("updated_at", UTC_TIME, nullable=False),
 )
 
+live_peers = sa.Table(
+    "server_live_peers",
+    metadata,
+    sa.Column("interview_id", ID, sa.ForeignKey("server_interviews.interview_id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("peer_id", sa.String(36), nullable=False),
+    sa.Column("server_url", sa.String(2048), nullable=False, index=True),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+)
+"""Which server holds each interview's live peer, when servers share the database (``live_server_url``)."""
+
 answer_timings = sa.Table(
     "server_answer_timings",
     metadata,

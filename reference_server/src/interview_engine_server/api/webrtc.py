@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
 
 from ..auth.principals import CANDIDATE, Access
 from ..errors import Conflict
-from ..media.sdp import MAX_SDP_CHARS
+from ..media.sdp import MAX_SDP_CHARS, check_offer
 from ..routing import PEER_ID_PATTERN, Call, Endpoint, NoQuery
 from .candidate import AnswerAccepted, answer_accepted, require_consent
 from .common import session_for
@@ -70,27 +71,37 @@ async def webrtc_offer(call: Call[OfferRequest, NoQuery]) -> OfferAnswer:
         raise Conflict("a live answer needs the candidate's consent to transcription",
                        code="transcription_not_consented")
     body = call.body
+    check_offer(body.sdp)  # a bad offer never disturbs the live peer, on this server or another
+    await call.services.media.close_elsewhere(call, peer_id=body.peer_id, restart=body.restart)
     peer_id, sdp = await call.services.media.offer(session, consent, body.sdp, peer_id=body.peer_id,
                                                    restart=body.restart)
     return OfferAnswer(peer_id=peer_id, sdp=sdp)
 
 
-async def webrtc_candidates(call: Call[CandidatesRequest, NoQuery]) -> None:
+async def webrtc_candidates(call: Call[CandidatesRequest, NoQuery]) -> Response | None:
     """Add ICE candidates the browser gathered after its offer (trickle ICE)."""
     require_consent(call.record)
+    if (held_elsewhere := await call.services.media.elsewhere(call, call.body.peer_id)) is not None:
+        return held_elsewhere
     await call.services.media.add_candidates(call.path["interview_id"], call.body.peer_id,
                                              [c.model_dump() for c in call.body.candidates])
+    return None
 
 
-async def webrtc_leave(call: Call[None, NoQuery]) -> None:
+async def webrtc_leave(call: Call[None, NoQuery]) -> Response | None:
     """Leave: close the peer and everything it runs. The answer in progress stays as the draft."""
+    if (held_elsewhere := await call.services.media.elsewhere(call, call.path["peer_id"])) is not None:
+        return held_elsewhere
     await call.services.media.leave(call.path["interview_id"], call.path["peer_id"])
+    return None
 
 
-async def done_answering(call: Call[None, NoQuery]) -> AnswerAccepted:
+async def done_answering(call: Call[None, NoQuery]) -> AnswerAccepted | Response:
     """The candidate is done with the spoken answer: it ends now and is recorded with ``source="speech"``
     (with no live connection, the saved transcript of the answer in progress is)."""
     require_consent(call.record)
+    if (held_elsewhere := await call.services.media.elsewhere(call)) is not None:
+        return held_elsewhere
     session = await session_for(call, call.path["interview_id"])
     recorded = await call.services.media.done(session, call.record)
     await session.refresh()  # the live listener recorded it through its own session

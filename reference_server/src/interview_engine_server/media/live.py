@@ -1,11 +1,13 @@
 """The live peers of this server process: offers, trickled candidates, ICE restarts, "done answering",
 leaving, and closing everything at shutdown.
 
-Peers live in the process that answered their offer; behind a load balancer, route
-``/v1/interviews/{id}/webrtc`` by interview id (sticky), so PATCH and DELETE reach that process. One peer
-per interview at a time: a new offer replaces the interview's older peer (a reload, a second tab), and an
-offer with the same ``peer_id`` and ``restart`` replaces it keeping the id (aiortc has no in-place ICE
-restart). The answer in progress belongs to the interview, not the peer, so a replacement continues it.
+Peers live in the process that answered their offer. Behind a load balancer, either route an interview's
+live requests to one server (by interview id), or give each server ``live_server_url``: then the servers
+record which of them holds each interview's peer (:mod:`.owners`) and pass a live request for a peer held
+elsewhere on to its holder (:mod:`.forwarding`). One peer per interview at a time: a new offer replaces
+the interview's older peer (a reload, a second tab), and an offer with the same ``peer_id`` and
+``restart`` replaces it keeping the id (aiortc has no in-place ICE restart). The answer in progress
+belongs to the interview, not the peer, so a replacement continues it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import OperationError
 from aiortc.mediastreams import MediaStreamTrack
@@ -28,9 +31,11 @@ from ..consents import Consent
 from ..errors import Conflict, Invalid, NotFound, Unavailable
 from ..records import InterviewRecord
 from .decoding import decode_on_arrival
+from .forwarding import HolderUnreachable, forward, was_forwarded
 from .ice import ice_servers, rtc_configuration
 from .jitter import for_transcription
 from .listener import AnswerListener
+from .owners import PeerOwners
 from .peer import LivePeer
 from .progress import AnswerInProgress
 from .sdp import check_offer, parse_candidate
@@ -38,6 +43,9 @@ from .track_audio import TrackPcm
 from .watcher import drain, watch
 
 if TYPE_CHECKING:
+    from starlette.responses import Response
+
+    from ..routing import Call
     from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,7 @@ log = logging.getLogger(__name__)
 DONE_TIMEOUT_S = 30.0
 MAX_PROGRESS = 10_000
 """Answers in progress kept for interviews without a peer (waiting for a reconnect), oldest forgotten."""
+PEER_EXISTS = "that peer is live; send restart=true to replace it"
 UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, G.722, PCMU or PCMA; "
                      "video: VP8 or H.264)")
 
@@ -56,6 +65,60 @@ class LiveMedia:
         self.services = services
         self.peers: dict[str, LivePeer] = {}
         self.progress: OrderedDict[str, AnswerInProgress] = OrderedDict()
+        url = services.settings.live_server_url
+        self.owners = PeerOwners(services.db, url) if url else None
+        self._releases: dict[str, asyncio.Task[None]] = {}
+        self._http: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        """Release what this server recorded holding before it last stopped (with ``live_server_url``)."""
+        if self.owners is not None and (left := await self.owners.release_all()):
+            log.info("released %d live peers this server held before it stopped", left)
+
+    async def elsewhere(self, call: Call[Any, Any], peer_id: str | None = None) -> Response | None:
+        """The reply of the server that holds this interview's peer (``peer_id``, or whichever it holds),
+        when that is another server; None when this process should answer the call itself."""
+        interview_id = call.path["interview_id"]
+        if self.owners is None or was_forwarded(call.request) or self._holds(interview_id, peer_id):
+            return None
+        owner = await self.owners.owner(interview_id)
+        if owner is None or owner.server_url == self.owners.server_url or peer_id not in (None, owner.peer_id):
+            return None
+        try:
+            return await forward(self._client(), call.request, owner.server_url)
+        except HolderUnreachable as exc:
+            log.warning("the server holding live peer %s did not answer (%s); forgetting it", owner.peer_id, exc)
+            await self.owners.forget(interview_id, owner)
+            return None
+
+    async def close_elsewhere(self, call: Call[Any, Any], *, peer_id: str | None, restart: bool) -> None:
+        """Before a new offer: close the interview's peer on the server that holds it, if that is another
+        (its last words are transcribed and saved first, so this offer's peer goes on with the answer)."""
+        interview_id = call.path["interview_id"]
+        if self.owners is None or was_forwarded(call.request):
+            return
+        owner = await self.owners.owner(interview_id)
+        if owner is None or owner.server_url == self.owners.server_url:
+            return
+        if owner.peer_id == peer_id and not restart:
+            raise Conflict(PEER_EXISTS, code="peer_exists")
+        path = f"/v1/interviews/{interview_id}/webrtc/offer/{owner.peer_id}"
+        try:
+            await forward(self._client(), call.request, owner.server_url, method="DELETE", path=path)
+        except HolderUnreachable as exc:
+            log.warning("the server holding live peer %s did not answer (%s); forgetting it", owner.peer_id, exc)
+            await self.owners.forget(interview_id, owner)
+
+    def _holds(self, interview_id: str, peer_id: str | None) -> bool:
+        if peer_id is None:
+            return self.peer_of(interview_id) is not None
+        peer = self.peers.get(peer_id)
+        return peer is not None and peer.interview_id == interview_id
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(trust_env=False)
+        return self._http
 
     def peer_of(self, interview_id: str) -> LivePeer | None:
         return next((p for p in self.peers.values() if p.interview_id == interview_id), None)
@@ -66,7 +129,7 @@ class LiveMedia:
         check_offer(sdp)
         existing = self.peers.get(peer_id) if peer_id else None
         if existing is not None and (existing.interview_id != session.id or not restart):
-            raise Conflict("that peer is live; send restart=true to replace it", code="peer_exists")
+            raise Conflict(PEER_EXISTS, code="peer_exists")
         transcriber = await self.services.engine.transcriber()
         if transcriber is None:
             raise Unavailable("speech recognition is not configured on this server", code="speech_unavailable")
@@ -84,6 +147,10 @@ class LiveMedia:
         try:
             self._wire(peer, session, transcriber, analyzer)
             answer = await _negotiate(pc, sdp)
+            if self.owners is not None:
+                if (releasing := self._releases.get(session.id)) is not None:
+                    await asyncio.wait({releasing})  # the replaced peer's row goes before this one's
+                await self.owners.claim(session.id, peer.peer_id)
         except BaseException:
             await peer.close()
             raise
@@ -126,6 +193,10 @@ class LiveMedia:
     async def aclose(self) -> None:
         """Close every peer (server shutdown)."""
         await asyncio.gather(*(p.close() for p in list(self.peers.values())), return_exceptions=True)
+        if self._releases:
+            await asyncio.wait(set(self._releases.values()))
+        if self._http is not None:
+            await self._http.aclose()
 
     def _peer(self, interview_id: str, peer_id: str) -> LivePeer:
         peer = self.peers.get(peer_id)
@@ -187,10 +258,34 @@ class LiveMedia:
     def _forget(self, peer: LivePeer) -> None:
         if self.peers.get(peer.peer_id) is peer:
             del self.peers[peer.peer_id]
+        if self.owners is not None:
+            self._release(peer)
         if peer.interview_id in self.progress:
             self.progress.move_to_end(peer.interview_id)
         while len(self.progress) > MAX_PROGRESS:
             self.progress.popitem(last=False)
+
+
+    def _release(self, peer: LivePeer) -> None:
+        """Drop the peer's row in the background (the close that calls this may be a callback)."""
+        assert self.owners is not None
+        owners, interview_id, before = self.owners, peer.interview_id, self._releases.get(peer.interview_id)
+
+        async def release() -> None:
+            if before is not None:
+                await asyncio.wait({before})
+            try:
+                await owners.release(interview_id, peer.peer_id)
+            except Exception:  # the row stays until this server restarts or another claims the interview
+                log.warning("could not release live peer %s", peer.peer_id, exc_info=True)
+
+        def released(task: asyncio.Task[None]) -> None:
+            if self._releases.get(interview_id) is task:
+                del self._releases[interview_id]
+
+        task = asyncio.create_task(release(), name=f"live-release-{peer.peer_id}")
+        self._releases[interview_id] = task
+        task.add_done_callback(released)
 
 
 async def _negotiate(pc: RTCPeerConnection, sdp: str) -> str:
