@@ -1,4 +1,5 @@
-"""A live request passed on to the server that holds the interview's peer, and its reply passed back.
+"""A live request passed on to the server that holds the interview's peer, and its reply passed back
+(servers with ``live_server_url``; :mod:`.owners` says which server holds each interview's peer).
 
 The request goes as the candidate sent it (method, path, query, body, bearer token), so the holder checks
 everything again itself; it carries ``X-Interview-Engine-Forwarded`` so it is never passed on twice, and
@@ -7,9 +8,21 @@ everything again itself; it carries ``X-Interview-Engine-Forwarded`` so it is ne
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING, Any
+
 import httpx
 from starlette.requests import Request
 from starlette.responses import Response
+
+from ..errors import Conflict
+from .owners import PeerOwner, PeerOwners
+from .peer import PEER_EXISTS
+
+if TYPE_CHECKING:
+    from ..routing import Call
+
+log = logging.getLogger(__name__)
 
 FORWARDED_HEADER = "x-interview-engine-forwarded"
 TIMEOUT_S = 40.0
@@ -20,6 +33,59 @@ _PASSED_BACK = ("content-type", "retry-after")
 
 class HolderUnreachable(Exception):
     """The server named as the peer's holder did not answer (it stopped, or its address is wrong)."""
+
+
+class Forwarder:
+    """Passes this server's live calls on to the server that holds the interview's peer."""
+
+    def __init__(self, owners: PeerOwners) -> None:
+        self.owners = owners
+        self._http: httpx.AsyncClient | None = None
+
+    async def reply_from_holder(self, call: Call[Any, Any], peer_id: str | None) -> Response | None:
+        """The holder's reply to ``call`` (about ``peer_id``, or whichever peer it holds), when another
+        server holds the interview's peer; None when this server should answer (then it holds none)."""
+        owner = await self._other_holder(call)
+        if owner is None or peer_id not in (None, owner.peer_id):
+            return None
+        try:
+            return await forward(self._client(), call.request, owner.server_url)
+        except HolderUnreachable as exc:
+            await self._forget(call, owner, exc)
+            return None
+
+    async def close_at_holder(self, call: Call[Any, Any], *, peer_id: str | None, restart: bool) -> None:
+        """Before a new offer: close the interview's peer where another server holds it (its last words
+        are transcribed and saved first, so the new peer goes on with the answer)."""
+        owner = await self._other_holder(call)
+        if owner is None:
+            return
+        if owner.peer_id == peer_id and not restart:
+            raise Conflict(PEER_EXISTS, code="peer_exists")
+        path = f"/v1/interviews/{call.path['interview_id']}/webrtc/offer/{owner.peer_id}"
+        try:
+            await forward(self._client(), call.request, owner.server_url, method="DELETE", path=path)
+        except HolderUnreachable as exc:
+            await self._forget(call, owner, exc)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def _other_holder(self, call: Call[Any, Any]) -> PeerOwner | None:
+        if was_forwarded(call.request):
+            return None
+        owner = await self.owners.owner(call.path["interview_id"])
+        return None if owner is None or owner.server_url == self.owners.server_url else owner
+
+    async def _forget(self, call: Call[Any, Any], owner: PeerOwner, exc: HolderUnreachable) -> None:
+        log.warning("the server holding live peer %s did not answer (%s); forgetting it", owner.peer_id, exc)
+        await self.owners.forget(call.path["interview_id"], owner)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(trust_env=False)
+        return self._http
 
 
 async def forward(client: httpx.AsyncClient, request: Request, server_url: str, *, method: str | None = None,

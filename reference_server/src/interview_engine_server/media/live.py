@@ -19,7 +19,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import OperationError
 from aiortc.mediastreams import MediaStreamTrack
@@ -31,12 +30,12 @@ from ..consents import Consent
 from ..errors import Conflict, Invalid, NotFound, Unavailable
 from ..records import InterviewRecord
 from .decoding import decode_on_arrival
-from .forwarding import HolderUnreachable, forward, was_forwarded
+from .forwarding import Forwarder
 from .ice import ice_servers, rtc_configuration
 from .jitter import for_transcription
 from .listener import AnswerListener
 from .owners import PeerOwners
-from .peer import LivePeer
+from .peer import PEER_EXISTS, LivePeer
 from .progress import AnswerInProgress
 from .sdp import check_offer, parse_candidate
 from .track_audio import TrackPcm
@@ -53,7 +52,6 @@ log = logging.getLogger(__name__)
 DONE_TIMEOUT_S = 30.0
 MAX_PROGRESS = 10_000
 """Answers in progress kept for interviews without a peer (waiting for a reconnect), oldest forgotten."""
-PEER_EXISTS = "that peer is live; send restart=true to replace it"
 UNSUPPORTED_CODEC = ("the offer has no codec this server can decode (audio: Opus, G.722, PCMU or PCMA; "
                      "video: VP8 or H.264)")
 
@@ -67,8 +65,8 @@ class LiveMedia:
         self.progress: OrderedDict[str, AnswerInProgress] = OrderedDict()
         url = services.settings.live_server_url
         self.owners = PeerOwners(services.db, url) if url else None
+        self.forwarder = Forwarder(self.owners) if self.owners is not None else None
         self._releases: dict[str, asyncio.Task[None]] = {}
-        self._http: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
         """Release what this server recorded holding before it last stopped (with ``live_server_url``)."""
@@ -76,49 +74,22 @@ class LiveMedia:
             log.info("released %d live peers this server held before it stopped", left)
 
     async def elsewhere(self, call: Call[Any, Any], peer_id: str | None = None) -> Response | None:
-        """The reply of the server that holds this interview's peer (``peer_id``, or whichever it holds),
-        when that is another server; None when this process should answer the call itself."""
-        interview_id = call.path["interview_id"]
-        if self.owners is None or was_forwarded(call.request) or self._holds(interview_id, peer_id):
+        """The reply of another server that holds this interview's peer (``peer_id``, or whichever it
+        holds); None when this process answers the call itself."""
+        if self.forwarder is None or self._holds(call.path["interview_id"], peer_id):
             return None
-        owner = await self.owners.owner(interview_id)
-        if owner is None or owner.server_url == self.owners.server_url or peer_id not in (None, owner.peer_id):
-            return None
-        try:
-            return await forward(self._client(), call.request, owner.server_url)
-        except HolderUnreachable as exc:
-            log.warning("the server holding live peer %s did not answer (%s); forgetting it", owner.peer_id, exc)
-            await self.owners.forget(interview_id, owner)
-            return None
+        return await self.forwarder.reply_from_holder(call, peer_id)
 
     async def close_elsewhere(self, call: Call[Any, Any], *, peer_id: str | None, restart: bool) -> None:
-        """Before a new offer: close the interview's peer on the server that holds it, if that is another
-        (its last words are transcribed and saved first, so this offer's peer goes on with the answer)."""
-        interview_id = call.path["interview_id"]
-        if self.owners is None or was_forwarded(call.request):
-            return
-        owner = await self.owners.owner(interview_id)
-        if owner is None or owner.server_url == self.owners.server_url:
-            return
-        if owner.peer_id == peer_id and not restart:
-            raise Conflict(PEER_EXISTS, code="peer_exists")
-        path = f"/v1/interviews/{interview_id}/webrtc/offer/{owner.peer_id}"
-        try:
-            await forward(self._client(), call.request, owner.server_url, method="DELETE", path=path)
-        except HolderUnreachable as exc:
-            log.warning("the server holding live peer %s did not answer (%s); forgetting it", owner.peer_id, exc)
-            await self.owners.forget(interview_id, owner)
+        """Before a new offer: close the interview's peer if another server holds it."""
+        if self.forwarder is not None:
+            await self.forwarder.close_at_holder(call, peer_id=peer_id, restart=restart)
 
     def _holds(self, interview_id: str, peer_id: str | None) -> bool:
         if peer_id is None:
             return self.peer_of(interview_id) is not None
         peer = self.peers.get(peer_id)
         return peer is not None and peer.interview_id == interview_id
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(trust_env=False)
-        return self._http
 
     def peer_of(self, interview_id: str) -> LivePeer | None:
         return next((p for p in self.peers.values() if p.interview_id == interview_id), None)
@@ -195,8 +166,8 @@ class LiveMedia:
         await asyncio.gather(*(p.close() for p in list(self.peers.values())), return_exceptions=True)
         if self._releases:
             await asyncio.wait(set(self._releases.values()))
-        if self._http is not None:
-            await self._http.aclose()
+        if self.forwarder is not None:
+            await self.forwarder.aclose()
 
     def _peer(self, interview_id: str, peer_id: str) -> LivePeer:
         peer = self.peers.get(peer_id)
@@ -264,7 +235,6 @@ class LiveMedia:
             self.progress.move_to_end(peer.interview_id)
         while len(self.progress) > MAX_PROGRESS:
             self.progress.popitem(last=False)
-
 
     def _release(self, peer: LivePeer) -> None:
         """Drop the peer's row in the background (the close that calls this may be a callback)."""

@@ -17,6 +17,8 @@ from .track_audio import TrackPcm
 
 log = logging.getLogger(__name__)
 
+PEER_EXISTS = "that peer is live; send restart=true to replace it"
+"""Why an offer with a live peer's id but without ``restart`` is refused (409 ``peer_exists``)."""
 FLUSH_GRACE_S = 10.0
 """On close, how long the transcriber may take to finish the answer in progress before it is cancelled."""
 
