@@ -5,6 +5,10 @@ migration creates the table as the code declares it."""
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,8 +23,9 @@ from interview_engine_server.errors import Conflict
 from interview_engine_server.media.owners import PeerOwner, PeerOwners
 from interview_engine_server.records import InterviewRecords
 from interview_engine_server.tenants import Tenants, TenantSettings
+from interview_engine_server.testing import free_port
 
-from .conftest import server_settings
+from .conftest import TEST_SECRET, server_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -77,3 +82,15 @@ def test_live_server_url_must_be_an_http_address(url: str) -> None:
     with pytest.raises(ValidationError, match="live_server_url must be an http"):
         server_settings(live_server_url=url)
     assert server_settings(live_server_url="http://10.0.0.1:8000/").live_server_url == "http://10.0.0.1:8000"
+
+
+def test_serve_refuses_several_processes_behind_one_live_server_url(tmp_path: Path) -> None:
+    environment = {**os.environ, "INTERVIEW_ENGINE_SERVER_SECRET_KEY": TEST_SECRET,
+                   "INTERVIEW_ENGINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/live.db",
+                   "INTERVIEW_ENGINE_SERVER_LIVE_SERVER_URL": "http://10.0.0.1:8000"}
+    done = subprocess.run([sys.executable, "-m", "interview_engine", "serve", "--port", str(free_port()),
+                           "--workers", "2"], cwd=tmp_path, env=environment, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0 and done.stdout == ""
+    assert "without --workers" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "live.db").exists()  # refused before anything was created

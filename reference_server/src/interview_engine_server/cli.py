@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import sqlalchemy as sa
 
-from interview_engine import Engine, Settings
+from interview_engine import ConfigurationError, Engine, Settings
 
 from . import tables as t
 from .bootstrap import TenantCredentials, create_tenant
@@ -73,6 +73,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     public_url = os.environ.get("INTERVIEW_ENGINE_SERVER_PUBLIC_URL") or f"http://{_display(args.host)}:{args.port}"
     demo = {"demo_tenant": DEMO_TENANT} if args.demo else {}
     server_settings = _with_secret(load_server_settings(public_url=public_url, **demo))
+    if args.workers > 1 and server_settings.live_server_url:
+        raise ConfigurationError("live_server_url is the address of one server process, so it takes one process "
+                                 "per address: start this server without --workers")
     created = anyio.run(_first_start, server_settings, settings)
     if created is not None:
         _announce_credentials(created, server_settings.data_dir)
