@@ -153,6 +153,35 @@ async def test_a_reconnect_in_the_middle_of_an_answer_loses_nothing(live: LiveMe
         assert answer.segments[-1].start >= 2.0  # times continue after the first connection's audio
 
 
+async def test_words_still_interim_when_the_network_drops_are_kept_by_the_restart(live: LiveMediaServer) -> None:
+    """The connection drops mid-sentence, before any final segment: closing the old peer transcribes and
+    saves what it heard, and the restart (same peer id) goes on from there."""
+    async with consented_interview(live, emotion=False) as (state, candidate):
+        interview_id = state["interview_id"]
+        async with event_socket(live, interview_id, candidate.headers) as socket:
+            first = SpeechTrack(say(f"{FIRST} {SECOND}"), 16_000)
+            await candidate.connect(first)
+            await candidate.connected()
+            async with asyncio.timeout(20):
+                while first.sent * first.n < 0.6 * len(first.samples):  # mid-sentence, no pause yet
+                    await asyncio.sleep(0.02)
+            dropped_at_s = first.sent * first.n / 16_000
+            peer_id = candidate.peer_id
+            await candidate.close()
+            await candidate.connect(SpeechTrack(say(SECOND), 16_000), restart=True)
+            assert candidate.peer_id == peer_id
+            events = await events_until(socket, "answer.recorded")
+        finals = [e for e in events if e["type"] == "transcript.final"]
+        before_drop = finals[0]["data"]["answer_text"]
+        assert {"team", "request", "reviewed"} & set(before_drop.split())
+        # that segment was still interim when the connection dropped: the drop, not a pause, ended it
+        assert finals[0]["data"]["end"] == pytest.approx(dropped_at_s, abs=0.25)
+        assert "transcript.interim" in [e["type"] for e in events[:events.index(finals[0])]]
+        session = live.run(live.server.services.engine.resume(interview_id, tenant="acme"))
+        [answer] = session.answers
+        assert answer.text.startswith(before_drop) and {"main", "branch"} & set(answer.text.split())
+
+
 async def test_emotion_consent_withdrawn_mid_connection_stops_the_analysis(
         live: LiveMediaServer, face: np.ndarray) -> None:
     async with consented_interview(live) as (state, candidate):
