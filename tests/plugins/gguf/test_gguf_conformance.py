@@ -13,7 +13,7 @@ from interview_engine_gguf.plugin import gguf_evaluator, gguf_question_source
 from interview_engine.llm import LLMEvaluator, LLMQuestionSource
 from interview_engine.testing.conformance import EvaluatorConformance, QuestionSourceConformance
 
-OPTIONS: dict[str, Any] = {"model": "smollm2-135m", "n_ctx": 4096}
+MODEL = "smollm2-135m"
 
 
 def _closing(provider: Any) -> Iterator[Any]:
@@ -22,19 +22,19 @@ def _closing(provider: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def question_source(smollm2_path: Path) -> Iterator[LLMQuestionSource]:
-    yield from _closing(gguf_question_source(**OPTIONS, seed=0))
+def question_source(smollm2_path: Path, llama_options: dict[str, Any]) -> Iterator[LLMQuestionSource]:
+    yield from _closing(gguf_question_source(model=MODEL, **llama_options, seed=0))
 
 
 @pytest.fixture(scope="module")
-def evaluator(smollm2_path: Path) -> Iterator[LLMEvaluator]:
-    yield from _closing(gguf_evaluator(**OPTIONS))
+def evaluator(smollm2_path: Path, llama_options: dict[str, Any]) -> Iterator[LLMEvaluator]:
+    yield from _closing(gguf_evaluator(model=MODEL, **llama_options))
 
 
 @pytest.fixture(scope="module")
-def failing_evaluator(smollm2_path: Path) -> Iterator[LLMEvaluator]:
+def failing_evaluator(smollm2_path: Path, llama_options: dict[str, Any]) -> Iterator[LLMEvaluator]:
     """Eight tokens cannot hold a score card: every attempt is truncated, invalid JSON."""
-    yield from _closing(gguf_evaluator(**OPTIONS, max_tokens=8))
+    yield from _closing(gguf_evaluator(model=MODEL, **llama_options, max_tokens=8))
 
 
 class TestGGUFQuestionSource(QuestionSourceConformance):
