@@ -151,3 +151,27 @@ async def test_an_offer_to_the_other_server_replaces_the_peer_and_a_stopped_hold
         finally:
             await first.close()
             await second.close()
+
+
+async def test_offers_reaching_both_servers_at_once_leave_one_live_peer(
+        servers: tuple[LiveServer, LiveServer]) -> None:
+    """A retried offer (or a second tab) on the other server while the first is still being answered:
+    neither finds a peer to close first, and the later claim closes the peer it replaced."""
+    a, b = servers
+    interview_id, token = consented(a)
+    async with clients(a, b) as (via_a, via_b):
+        first, second = LiveCandidate(via_a, interview_id, token), LiveCandidate(via_b, interview_id, token)
+        try:
+            await asyncio.gather(first.connect(SpeechTrack(say(SENTENCE), 16_000)),
+                                 second.connect(SpeechTrack(say(SENTENCE), 16_000)))
+            assert first.peer_id is not None and second.peer_id is not None
+            on_a = await add_candidate(via_a, first, first.peer_id, HOST_CANDIDATE)
+            on_b = await add_candidate(via_b, second, second.peer_id, HOST_CANDIDATE)
+            assert sorted([on_a.status_code, on_b.status_code]) == [204, 404], (on_a.text, on_b.text)
+            live, other = (first, via_b) if on_a.status_code == 204 else (second, via_a)
+            assert live.peer_id is not None
+            # the server that lost the peer passes requests for the live one on to its holder
+            assert (await add_candidate(other, live, live.peer_id, HOST_CANDIDATE)).status_code == 204
+        finally:
+            await first.close()
+            await second.close()

@@ -4,10 +4,12 @@ migration creates the table as the code declares it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -44,9 +46,10 @@ async def interview(db: AsyncEngine, interview_id: str) -> str:
 async def test_a_claim_replaces_and_a_release_drops_only_its_own_row(any_db: AsyncEngine) -> None:
     first, second = await interview(any_db, "a" * 32), await interview(any_db, "b" * 32)
     a, b = PeerOwners(any_db, A), PeerOwners(any_db, B)
-    await a.claim(first, PEER_1)
+    assert await a.claim(first, PEER_1) is None
     assert await b.owner(first) == PeerOwner(PEER_1, A)
-    await b.claim(first, PEER_2)  # the candidate's new offer reached b
+    assert await a.claim(first, PEER_1) is None  # its own row (an ICE restart here) replaces no other peer
+    assert await b.claim(first, PEER_2) == PeerOwner(PEER_1, A)  # the candidate's new offer reached b
     assert await a.owner(first) == PeerOwner(PEER_2, B)
     await a.release(first, PEER_1)  # a's old peer finishes closing after b's claim: b's row stays
     assert await a.owner(first) == PeerOwner(PEER_2, B)
@@ -57,6 +60,19 @@ async def test_a_claim_replaces_and_a_release_drops_only_its_own_row(any_db: Asy
     assert await a.owner(first) is None and await a.owner(second) == PeerOwner(PEER_1, A)
     await a.release(second, PEER_1)
     assert await a.owner(second) is None
+
+
+async def test_claims_at_the_same_moment_take_turns(any_db: AsyncEngine) -> None:
+    """Each claim replaces the one before it, so every peer but the last is closed by the claim after it."""
+    interview_id = await interview(any_db, "d" * 32)
+    peers = [str(uuid.UUID(int=n, version=4)) for n in range(8)]
+    servers = [PeerOwners(any_db, A if n % 2 else B) for n in range(len(peers))]
+    replaced = await asyncio.gather(*(s.claim(interview_id, p) for s, p in zip(servers, peers, strict=True)))
+    assert replaced.count(None) == 1
+    closed = [r.peer_id for r in replaced if r is not None]
+    current = await servers[0].owner(interview_id)
+    assert current is not None
+    assert sorted([*closed, current.peer_id]) == sorted(peers)
 
 
 async def test_the_row_goes_with_its_interview(sqlite_db: AsyncEngine) -> None:

@@ -14,7 +14,7 @@ import pytest
 from skimage.data import astronaut
 
 from interview_engine.testing.speech import say
-from interview_engine_server.media.testing import ImageTrack, SpeechTrack
+from interview_engine_server.media.testing import ImageTrack, LiveCandidate, SpeechTrack
 
 from .webrtc_support import (
     LiveMediaServer,
@@ -125,6 +125,29 @@ async def test_proctoring_signals_reach_recruiters_only_and_leaving_releases_eve
         gone = await candidate.http.delete(f"/v1/interviews/{interview_id}/webrtc/offer/{candidate.peer_id}",
                                            headers=candidate.headers)
         assert gone.status_code == 404
+
+
+async def test_two_offers_at_once_leave_the_interview_one_live_peer(live: LiveMediaServer, speech: bytes) -> None:
+    """Two tabs (or a retried offer) reconnecting at the same moment: each replaces the peer before it."""
+    async with consented_interview(live, emotion=False) as (state, candidate):
+        interview_id = state["interview_id"]
+        await candidate.connect(SpeechTrack(speech, 16_000))
+        token = candidate.headers["Authorization"].removeprefix("Bearer ")
+        tabs = [LiveCandidate(candidate.http, interview_id, token) for _ in range(2)]
+        try:
+            outcomes = await asyncio.gather(*(tab.connect(SpeechTrack(speech, 16_000)) for tab in tabs),
+                                            return_exceptions=True)
+            for outcome in outcomes:  # answered, or refused because the other replaced it first
+                assert outcome is None or ("409" in str(outcome) and "offer_replaced" in str(outcome)), outcome
+
+            async def live_peers() -> list[str]:
+                return [p.peer_id for p in live.server.services.media.peers.values() if p.interview_id == interview_id]
+
+            peers = live.run(live_peers())
+            assert len(peers) == 1 and peers[0] in {tab.peer_id for tab in tabs}, peers
+        finally:
+            for tab in tabs:
+                await tab.close()
 
 
 async def test_a_reconnect_in_the_middle_of_an_answer_loses_nothing(live: LiveMediaServer) -> None:

@@ -73,7 +73,7 @@ async def webrtc_offer(call: Call[OfferRequest, NoQuery]) -> OfferAnswer:
     body = call.body
     check_offer(body.sdp)  # a bad offer never disturbs the live peer, on this server or another
     await call.services.media.close_elsewhere(call, peer_id=body.peer_id, restart=body.restart)
-    peer_id, sdp = await call.services.media.offer(session, consent, body.sdp, peer_id=body.peer_id,
+    peer_id, sdp = await call.services.media.offer(call, session, consent, body.sdp, peer_id=body.peer_id,
                                                    restart=body.restart)
     return OfferAnswer(peer_id=peer_id, sdp=sdp)
 

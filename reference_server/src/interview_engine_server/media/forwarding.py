@@ -62,6 +62,10 @@ class Forwarder:
             return
         if owner.peer_id == peer_id and not restart:
             raise Conflict(PEER_EXISTS, code="peer_exists")
+        await self.close_peer(call, owner)
+
+    async def close_peer(self, call: Call[Any, Any], owner: PeerOwner) -> None:
+        """Close ``owner``'s peer of the interview on its server, with the candidate's credentials."""
         path = f"/v1/interviews/{call.path['interview_id']}/webrtc/offer/{owner.peer_id}"
         try:
             await forward(self._client(), call.request, owner.server_url, method="DELETE", path=path)

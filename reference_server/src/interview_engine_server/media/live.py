@@ -34,8 +34,8 @@ from .forwarding import Forwarder
 from .ice import ice_servers, rtc_configuration
 from .jitter import for_transcription
 from .listener import AnswerListener
-from .owners import PeerOwners
-from .peer import PEER_EXISTS, LivePeer
+from .owners import PeerOwner, PeerOwners
+from .peer import OFFER_REPLACED, PEER_EXISTS, LivePeer
 from .progress import AnswerInProgress
 from .sdp import check_offer, parse_candidate
 from .track_audio import TrackPcm
@@ -94,9 +94,9 @@ class LiveMedia:
     def peer_of(self, interview_id: str) -> LivePeer | None:
         return next((p for p in self.peers.values() if p.interview_id == interview_id), None)
 
-    async def offer(self, session: Session, consent: Consent, sdp: str, *, peer_id: str | None,
-                    restart: bool) -> tuple[str, str]:
-        """Answer a candidate's offer; returns (peer id, SDP answer)."""
+    async def offer(self, call: Call[Any, Any], session: Session, consent: Consent, sdp: str, *,
+                    peer_id: str | None, restart: bool) -> tuple[str, str]:
+        """Answer a candidate's offer (``call``) for ``session``; returns (peer id, SDP answer)."""
         check_offer(sdp)
         existing = self.peers.get(peer_id) if peer_id else None
         if existing is not None and (existing.interview_id != session.id or not restart):
@@ -107,7 +107,7 @@ class LiveMedia:
         analyzer = None
         if consent.emotion_analysis and session.spec.emotion_analysis:
             analyzer = await self.services.engine.emotion_analyzer()
-        for old in [p for p in self.peers.values() if p.interview_id == session.id]:
+        while (old := self.peer_of(session.id)) is not None:  # an offer arriving meanwhile may add one
             await old.close()
         if len(self.peers) >= self.services.settings.live_max_peers:
             raise Unavailable("this server holds as many live interviews as it can; try again shortly",
@@ -121,12 +121,25 @@ class LiveMedia:
             if self.owners is not None:
                 if (releasing := self._releases.get(session.id)) is not None:
                     await asyncio.wait({releasing})  # the replaced peer's row goes before this one's
-                await self.owners.claim(session.id, peer.peer_id)
-        except BaseException:
+                if (replaced := await self.owners.claim(session.id, peer.peer_id)) is not None:
+                    await self._close_replaced(call, replaced, peer)
+        except BaseException as exc:
+            superseded = isinstance(exc, Exception) and peer.closing  # a newer offer closed it meanwhile
             await peer.close()
+            if superseded:
+                raise Conflict(OFFER_REPLACED, code="offer_replaced") from None
             raise
         peer.spawn(self._ice_deadline(peer), "ice-timer")
         return peer.peer_id, answer
+
+    async def _close_replaced(self, call: Call[Any, Any], replaced: PeerOwner, peer: LivePeer) -> None:
+        """Close the peer an offer's claim replaced: one answered at the same time (here or on another
+        server), which the offer found no peer to close before it began."""
+        assert self.owners is not None and self.forwarder is not None
+        if replaced.server_url != self.owners.server_url:
+            await self.forwarder.close_peer(call, replaced)
+        elif (old := self.peers.get(replaced.peer_id)) is not None and old is not peer:
+            await old.close()
 
     async def add_candidates(self, interview_id: str, peer_id: str, candidates: Sequence[dict[str, Any]]) -> None:
         """Add trickled ICE candidates (dicts with candidate, sdpMid, sdpMLineIndex) to a live peer."""
@@ -139,6 +152,8 @@ class LiveMedia:
     async def leave(self, interview_id: str, peer_id: str) -> None:
         """The candidate left: close the peer and all it owns (the answer in progress stays a draft)."""
         await self._peer(interview_id, peer_id).close()
+        if (releasing := self._releases.get(interview_id)) is not None:
+            await asyncio.wait({releasing})  # then an offer on another server that closed it claims a free row
 
     async def done(self, session: Session, record: InterviewRecord) -> Recorded:
         """The candidate is done answering: end the live answer and record it. With no live peer in this

@@ -32,12 +32,20 @@ class PeerOwners:
         self._db = db
         self.server_url = server_url
 
-    async def claim(self, interview_id: str, peer_id: str) -> None:
-        """This server now holds the interview's peer (replacing whichever server held one before)."""
+    async def claim(self, interview_id: str, peer_id: str) -> PeerOwner | None:
+        """This server now holds the interview's peer; returns the other peer the claim replaced, if any.
+
+        Claims of one interview take turns (its row in ``server_interviews`` is locked), so of two offers
+        answered at once on two servers the later claim sees the earlier one and can close its peer."""
         async with self._db.begin() as conn:
+            await conn.execute(sa.select(t.interviews.c.interview_id)
+                               .where(t.interviews.c.interview_id == interview_id).with_for_update())
+            before = (await conn.execute(_owner_of(interview_id))).first()
             await conn.execute(replacing_insert(conn.dialect.name, t.live_peers, "interview_id"), {
                 "interview_id": interview_id, "peer_id": peer_id, "server_url": self.server_url,
                 "created_at": utcnow()})
+        replaced = None if before is None else PeerOwner(before.peer_id, before.server_url)
+        return None if replaced == PeerOwner(peer_id, self.server_url) else replaced
 
     async def release(self, interview_id: str, peer_id: str) -> None:
         """This server's peer closed (a row another server has claimed since is left alone)."""
@@ -52,9 +60,7 @@ class PeerOwners:
 
     async def owner(self, interview_id: str) -> PeerOwner | None:
         async with reads(self._db).connect() as conn:
-            row = (await conn.execute(
-                sa.select(t.live_peers.c.peer_id, t.live_peers.c.server_url)
-                .where(t.live_peers.c.interview_id == interview_id))).first()
+            row = (await conn.execute(_owner_of(interview_id))).first()
         return None if row is None else PeerOwner(row.peer_id, row.server_url)
 
     async def release_all(self) -> int:
@@ -63,3 +69,8 @@ class PeerOwners:
             result = await conn.execute(t.live_peers.delete().where(t.live_peers.c.server_url == self.server_url))
         return result.rowcount or 0
 
+
+
+def _owner_of(interview_id: str) -> sa.Select[tuple[str, str]]:
+    return sa.select(t.live_peers.c.peer_id, t.live_peers.c.server_url).where(
+        t.live_peers.c.interview_id == interview_id)

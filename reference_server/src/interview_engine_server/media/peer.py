@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 PEER_EXISTS = "that peer is live; send restart=true to replace it"
 """Why an offer with a live peer's id but without ``restart`` is refused (409 ``peer_exists``)."""
+OFFER_REPLACED = "a newer offer for this interview replaced this one while it was being answered"
+"""Why an offer whose peer a newer offer closed before the answer was ready is refused (409 ``offer_replaced``)."""
 FLUSH_GRACE_S = 10.0
 """On close, how long the transcriber may take to finish the answer in progress before it is cancelled."""
 
@@ -40,6 +42,11 @@ class LivePeer:
         self._closing = False
         self._closer: asyncio.Task[None] | None = None
         self._on_closed = on_closed
+
+    @property
+    def closing(self) -> bool:
+        """True once the peer has begun to close."""
+        return self._closing
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run ``work`` as a task of this peer: cancelled on close; its failure is logged and closes the peer."""
