@@ -140,6 +140,10 @@ async def test_an_offer_to_the_other_server_replaces_the_peer_and_a_stopped_hold
             await second.connect(SpeechTrack(say(SENTENCE), 16_000))  # a reload that reached b
             assert first.peer_id is not None and second.peer_id is not None and first.peer_id != second.peer_id
             refused(await add_candidate(via_a, first, first.peer_id, HOST_CANDIDATE), 404, "not_found")
+            # the replaced peer's restart is refused on either server: the newest peer stays
+            for via in (via_a, via_b):
+                refused(await LiveCandidate(via, interview_id, token).post_offer(
+                    sdp, peer_id=first.peer_id, restart=True), 409, "peer_replaced")
             # a passes a request for b's peer on to b
             refused(await add_candidate(via_a, second, second.peer_id, "candidate:garbage"), 422,
                     "invalid_candidate")

@@ -150,6 +150,30 @@ async def test_two_offers_at_once_leave_the_interview_one_live_peer(live: LiveMe
                 await tab.close()
 
 
+async def test_a_restart_starts_again_a_peer_the_server_closed_but_not_one_a_newer_peer_replaced(
+        live: LiveMediaServer, speech: bytes) -> None:
+    async with consented_interview(live, emotion=False) as (state, candidate):
+        interview_id = state["interview_id"]
+        await candidate.connect(SpeechTrack(speech, 16_000))
+        peer_id = candidate.peer_id
+        assert peer_id is not None
+        live.run(live.server.services.media.leave(interview_id, peer_id))  # closed by the server (a drain, a timeout)
+        await candidate.connect(SpeechTrack(speech, 16_000), restart=True)
+        assert candidate.peer_id == peer_id
+        await candidate.connected()
+        token = candidate.headers["Authorization"].removeprefix("Bearer ")
+        other_window = LiveCandidate(candidate.http, interview_id, token)
+        try:
+            await other_window.connect(SpeechTrack(speech, 16_000))
+            pc, sdp = await candidate.offer_sdp(SpeechTrack(speech, 16_000))
+            await pc.close()
+            refused = await candidate.post_offer(sdp, peer_id=peer_id, restart=True)
+            assert refused.status_code == 409 and refused.json()["error"]["code"] == "peer_replaced", refused.text
+            assert other_window.peer_id in live.server.services.media.peers
+        finally:
+            await other_window.close()
+
+
 async def test_a_reconnect_in_the_middle_of_an_answer_loses_nothing(live: LiveMediaServer) -> None:
     async with consented_interview(live, emotion=False) as (state, candidate):
         interview_id = state["interview_id"]

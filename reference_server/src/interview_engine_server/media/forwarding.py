@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from ..errors import Conflict
 from .owners import PeerOwner, PeerOwners
-from .peer import PEER_EXISTS
+from .peer import PEER_EXISTS, PEER_REPLACED
 
 if TYPE_CHECKING:
     from ..routing import Call
@@ -62,6 +62,8 @@ class Forwarder:
             return
         if owner.peer_id == peer_id and not restart:
             raise Conflict(PEER_EXISTS, code="peer_exists")
+        if peer_id is not None and owner.peer_id != peer_id:
+            raise Conflict(PEER_REPLACED, code="peer_replaced")
         await self.close_peer(call, owner)
 
     async def close_peer(self, call: Call[Any, Any], owner: PeerOwner) -> None:

@@ -6,8 +6,9 @@ live requests to one server (by interview id), or give each server ``live_server
 record which of them holds each interview's peer (:mod:`.owners`) and pass a live request for a peer held
 elsewhere on to its holder (:mod:`.forwarding`). One peer per interview at a time: a new offer replaces
 the interview's older peer (a reload, a second tab), and an offer with the same ``peer_id`` and
-``restart`` replaces it keeping the id (aiortc has no in-place ICE restart). The answer in progress
-belongs to the interview, not the peer, so a replacement continues it.
+``restart`` replaces it keeping the id (aiortc has no in-place ICE restart), or starts it again where the
+server closed it (a server that stopped, the ICE timeout); a peer that a newer one replaced stays closed.
+The answer in progress belongs to the interview, not the peer, so a replacement continues it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .ice import ice_servers, rtc_configuration
 from .jitter import for_transcription
 from .listener import AnswerListener
 from .owners import PeerOwner, PeerOwners
-from .peer import OFFER_REPLACED, PEER_EXISTS, LivePeer
+from .peer import OFFER_REPLACED, PEER_EXISTS, PEER_REPLACED, LivePeer
 from .progress import AnswerInProgress
 from .sdp import check_offer, parse_candidate
 from .track_audio import TrackPcm
@@ -101,6 +102,8 @@ class LiveMedia:
         existing = self.peers.get(peer_id) if peer_id else None
         if existing is not None and (existing.interview_id != session.id or not restart):
             raise Conflict(PEER_EXISTS, code="peer_exists")
+        if peer_id is not None and existing is None and self.peer_of(session.id) is not None:
+            raise Conflict(PEER_REPLACED, code="peer_replaced")
         transcriber = await self.services.engine.transcriber()
         if transcriber is None:
             raise Unavailable("speech recognition is not configured on this server", code="speech_unavailable")

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 PEER_EXISTS = "that peer is live; send restart=true to replace it"
 """Why an offer with a live peer's id but without ``restart`` is refused (409 ``peer_exists``)."""
+PEER_REPLACED = "a newer live connection of this interview (another window, a reload) replaced that peer"
+"""Why an offer naming a peer that a newer peer replaced is refused (409 ``peer_replaced``): the newest stays."""
 OFFER_REPLACED = "a newer offer for this interview replaced this one while it was being answered"
 """Why an offer whose peer a newer offer closed before the answer was ready is refused (409 ``offer_replaced``)."""
 FLUSH_GRACE_S = 10.0
