@@ -191,7 +191,11 @@ export class InterviewWidget extends HTMLElement {
     this.stream = outcome.stream;
     let spoken = outcome.stream !== null;
     if (outcome.stream) {
-      this.peer = new LivePeer(api, outcome.stream, state.ice_servers ?? []);
+      this.peer = new LivePeer(api, outcome.stream, state.ice_servers ?? [], {
+        reconnecting: () => this.say(this.t.speechReconnecting),
+        reconnected: () => this.say(this.t.reconnected),
+        lost: (replaced) => this.say(replaced ? this.t.speechElsewhere : this.t.speechOff),
+      });
       try {
         await this.peer.negotiate();
       } catch {
