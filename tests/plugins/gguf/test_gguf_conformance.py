@@ -15,6 +15,11 @@ from interview_engine.testing.conformance import EvaluatorConformance, QuestionS
 
 MODEL = "smollm2-135m"
 
+LLM_CALL_TIMEOUT_S = 600.0
+"""Real llama.cpp on one thread of two shared cores: a Korean score card took 74 s alone and 300 s with
+the machine loaded, so each call and each test (below) get room for a loaded machine."""
+pytestmark = pytest.mark.timeout(900)
+
 
 def _closing(provider: Any) -> Iterator[Any]:
     yield provider
@@ -38,12 +43,16 @@ def failing_evaluator(smollm2_path: Path, llama_options: dict[str, Any]) -> Iter
 
 
 class TestGGUFQuestionSource(QuestionSourceConformance):
+    timeout = LLM_CALL_TIMEOUT_S
+
     @pytest.fixture
     def provider(self, question_source: LLMQuestionSource) -> LLMQuestionSource:
         return question_source
 
 
 class TestGGUFEvaluator(EvaluatorConformance):
+    timeout = LLM_CALL_TIMEOUT_S
+
     @pytest.fixture
     def provider(self, evaluator: LLMEvaluator) -> LLMEvaluator:
         return evaluator

@@ -17,8 +17,13 @@ from interview_engine.llm import ChatMessage, GenerationRequest
 from interview_engine.llm.ratings import option_probabilities, value_offsets
 from interview_engine.testing.conformance import EvaluatorConformance, QuestionSourceConformance
 
+LLM_CALL_TIMEOUT_S = 600.0  # llama-server on one thread: room for a loaded machine (see test_gguf_conformance.py)
+pytestmark = pytest.mark.timeout(900)
+
 
 class TestOpenAICompatQuestionSource(QuestionSourceConformance):
+    timeout = LLM_CALL_TIMEOUT_S
+
     @pytest.fixture(scope="class")
     @classmethod
     def provider(cls, registry: Any, llama_server: str) -> Any:
@@ -26,6 +31,8 @@ class TestOpenAICompatQuestionSource(QuestionSourceConformance):
 
 
 class TestOpenAICompatEvaluator(EvaluatorConformance):
+    timeout = LLM_CALL_TIMEOUT_S
+
     @pytest.fixture(scope="class")
     @classmethod
     def provider(cls, registry: Any, llama_server: str) -> Any:
