@@ -147,7 +147,7 @@ async def test_two_offers_at_once_leave_the_interview_one_live_peer(live: LiveMe
             assert len(peers) == 1 and peers[0] in {tab.peer_id for tab in tabs}, peers
         finally:
             for tab in tabs:
-                await tab.close()
+                await (tab.leave() if tab.peer_id else tab.close())
 
 
 async def test_a_restart_starts_again_a_peer_the_server_closed_but_not_one_a_newer_peer_replaced(
@@ -171,7 +171,7 @@ async def test_a_restart_starts_again_a_peer_the_server_closed_but_not_one_a_new
             assert refused.status_code == 409 and refused.json()["error"]["code"] == "peer_replaced", refused.text
             assert other_window.peer_id in live.server.services.media.peers
         finally:
-            await other_window.close()
+            await other_window.leave()
 
 
 async def test_a_reconnect_in_the_middle_of_an_answer_loses_nothing(live: LiveMediaServer) -> None:

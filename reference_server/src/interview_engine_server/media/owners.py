@@ -70,7 +70,6 @@ class PeerOwners:
         return result.rowcount or 0
 
 
-
 def _owner_of(interview_id: str) -> sa.Select[tuple[str, str]]:
     return sa.select(t.live_peers.c.peer_id, t.live_peers.c.server_url).where(
         t.live_peers.c.interview_id == interview_id)
