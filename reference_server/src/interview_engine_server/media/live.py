@@ -125,7 +125,7 @@ class LiveMedia:
                 if (releasing := self._releases.get(session.id)) is not None:
                     await asyncio.wait({releasing})  # the replaced peer's row goes before this one's
                 if (replaced := await self.owners.claim(session.id, peer.peer_id)) is not None:
-                    await self._close_replaced(call, replaced, peer)
+                    await self._close_replaced(call, replaced)
         except BaseException as exc:
             superseded = isinstance(exc, Exception) and peer.closing  # a newer offer closed it meanwhile
             await peer.close()
@@ -135,13 +135,14 @@ class LiveMedia:
         peer.spawn(self._ice_deadline(peer), "ice-timer")
         return peer.peer_id, answer
 
-    async def _close_replaced(self, call: Call[Any, Any], replaced: PeerOwner, peer: LivePeer) -> None:
-        """Close the peer an offer's claim replaced: one answered at the same time (here or on another
-        server), which the offer found no peer to close before it began."""
+    async def _close_replaced(self, call: Call[Any, Any], replaced: PeerOwner) -> None:
+        """Close the peer an offer's claim replaced (never the offer's own: a claim does not return that):
+        one answered at the same time, here or on another server, which the offer found no peer to close
+        before it began."""
         assert self.owners is not None and self.forwarder is not None
         if replaced.server_url != self.owners.server_url:
             await self.forwarder.close_peer(call, replaced)
-        elif (old := self.peers.get(replaced.peer_id)) is not None and old is not peer:
+        elif (old := self.peers.get(replaced.peer_id)) is not None:
             await old.close()
 
     async def add_candidates(self, interview_id: str, peer_id: str, candidates: Sequence[dict[str, Any]]) -> None:
